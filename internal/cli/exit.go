@@ -20,6 +20,9 @@ const (
 // ExitCode maps err to one of the Exit constants by what it matches with
 // errors.Is, most specific first.
 func ExitCode(err error) int {
+	if code, ok := commandExitCode(err); ok {
+		return code // env exec: the command's own status
+	}
 	switch {
 	case err == nil:
 		return ExitOK

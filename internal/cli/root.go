@@ -39,7 +39,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stderr, "xdpkit: %v\n", err)
+	if _, ok := commandExitCode(err); !ok {
+		fmt.Fprintf(stderr, "xdpkit: %v\n", err)
+	}
 	return ExitCode(err)
 }
 

@@ -1,0 +1,54 @@
+package testutil
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/netenv"
+)
+
+// RequireNetenv is RequirePrivileged plus CAP_SYS_ADMIN, which making and
+// entering network namespaces takes: what a test of netenv envs needs.
+func RequireNetenv(t testing.TB) {
+	t.Helper()
+	RequirePrivileged(t)
+	if err := caps.Require(caps.NetAdmin, caps.SysAdmin); err != nil {
+		SkipOrFail(t, "test environments need privileges: %v", err)
+	}
+}
+
+var sweepOnce sync.Once
+
+// NewEnv sets up a netenv test environment for t and tears it down when t
+// ends, passed or failed. It skips (locally) or fails (in CI) without
+// privileges (see RequireNetenv). An empty spec.Name gets a unique "t"+8 hex name. The env is
+// Temporary: if the test binary is killed before its cleanup runs, the
+// next NewEnv of any test binary removes it (netenv.SweepOrphans), and
+// "xdpkit env teardown --all" removes it too.
+func NewEnv(t testing.TB, spec netenv.Spec) *netenv.Env {
+	t.Helper()
+	RequireNetenv(t)
+	sweepOnce.Do(func() {
+		if swept, err := netenv.SweepOrphans(); err != nil {
+			t.Logf("sweeping envs of dead test binaries: %v", err)
+		} else if len(swept) > 0 {
+			t.Logf("removed envs left by dead test binaries: %v", swept)
+		}
+	})
+	if spec.Name == "" {
+		spec.Name = UniqueName("t")[:netenv.MaxNameLen]
+	}
+	spec.Temporary = true
+	env, err := netenv.Setup(context.Background(), spec)
+	if err != nil {
+		t.Fatalf("netenv: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Errorf("tear down env %s: %v", env.Name, err)
+		}
+	})
+	return env
+}
