@@ -12,6 +12,7 @@ import (
 
 	"github.com/xdpkit/xdpkit/bpfobj/btfvalue"
 	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/sys"
 )
 
 // Map is a live map with what is needed to read and write it by its BTF
@@ -66,7 +67,7 @@ func (m *Map) setTypes(key, value btf.Type) {
 // loadKernelBTF reads the key and value types of m from the kernel, when
 // the map was created with them. Without them m works with hex bytes.
 func (m *Map) loadKernelBTF() {
-	btfID, keyID, valueID, err := mapBTFIDs(m.Map.FD())
+	btfID, keyID, valueID, err := sys.MapBTFIDs(m.Map.FD())
 	if err != nil || btfID == 0 || (keyID == 0 && valueID == 0) {
 		return
 	}

@@ -1,4 +1,8 @@
-package bpfobj
+// Package sys holds the few raw system calls that cilium/ebpf and
+// golang.org/x/sys do not offer in a usable form. Nothing else in xdpkit
+// calls unix.Syscall: every raw call is here, with its ABI struct, in one
+// place to audit.
+package sys
 
 import (
 	"fmt"
@@ -7,11 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// This file holds the one raw bpf() call cilium/ebpf does not offer: the BTF
-// type ids of a map's key and value (struct bpf_map_info's
-// btf_key_type_id and btf_value_type_id), which are needed to format the
-// maps of other processes. It belongs in internal/sys once that exists.
 
 // bpfMapInfo is struct bpf_map_info up to map_extra (Linux 5.16); the
 // kernel fills what it knows and ignores the size it is given beyond that.
@@ -44,9 +43,14 @@ type objInfoAttr struct {
 	info    unsafe.Pointer
 }
 
-// mapBTFIDs returns the BTF object id and the key and value type ids of the
-// map behind fd; zero ids mean the map has no BTF for them.
-func mapBTFIDs(fd int) (btfID, keyID, valueID uint32, err error) {
+// (cilium/ebpf's MapInfo does not expose btf_key_type_id and
+// btf_value_type_id, which are needed to format the maps of other processes.)
+//
+// MapBTFIDs returns the BTF object id and the key and value type ids of the
+// map behind fd; zero ids mean the map has no BTF for them. cilium/ebpf's
+// MapInfo does not expose btf_key_type_id and btf_value_type_id, which are
+// needed to format the maps that other processes made.
+func MapBTFIDs(fd int) (btfID, keyID, valueID uint32, err error) {
 	info := new(bpfMapInfo)
 	attr := objInfoAttr{
 		fd:      uint32(fd),
