@@ -1,6 +1,7 @@
 package bpfobj
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -368,6 +369,26 @@ func TestRawMapWithoutBTF(t *testing.T) {
 	}
 	if _, err := m.ParseKey(`{"a": 1}`); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "no BTF") {
 		t.Errorf("JSON for a map without BTF: %v", err)
+	}
+	// One integer is a little-endian integer of the key's size.
+	for in, want := range map[string][]byte{
+		"1":          {1, 0, 0, 0},
+		"258":        {2, 1, 0, 0},
+		"0x01020304": {4, 3, 2, 1},
+		"-1":         {0xff, 0xff, 0xff, 0xff},
+		"4294967295": {0xff, 0xff, 0xff, 0xff},
+	} {
+		got, err := m.ParseKey(in)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("ParseKey(%q) = % x, %v; want % x", in, got, err, want)
+		}
+	}
+	if _, err := m.ParseKey("4294967296"); !errors.Is(err, os.ErrInvalid) {
+		t.Errorf("an integer wider than the key: %v", err)
+	}
+	// A 12-byte value is no integer size: hex bytes only.
+	if _, err := m.ParseValue("7"); !errors.Is(err, os.ErrInvalid) {
+		t.Errorf("an integer for a 12-byte value: %v", err)
 	}
 }
 

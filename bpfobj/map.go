@@ -1,9 +1,11 @@
 package bpfobj
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -102,9 +104,14 @@ func (m *Map) Close() error {
 // key type, a plain integer, or hex bytes). A key of the wrong size
 // matches ErrInvalidInput and names both sizes.
 func (m *Map) ParseKey(s string) ([]byte, error) {
+	if m.Key == nil {
+		if b, ok := parseRawInt(s, m.Info.KeySize); ok {
+			return b, nil
+		}
+	}
 	b, err := btfvalue.Parse(m.Key, s)
 	if err != nil {
-		return nil, fmt.Errorf("key for map %q: %w", m.Name, err)
+		return nil, fmt.Errorf("key for map %s: %w", m.label(), err)
 	}
 	if err := m.checkSize("key", b, m.Info.KeySize); err != nil {
 		return nil, err
@@ -115,9 +122,14 @@ func (m *Map) ParseKey(s string) ([]byte, error) {
 // ParseValue reads a value for m from s, like ParseKey. For a per-CPU map
 // the one value is meant for every CPU (see Update).
 func (m *Map) ParseValue(s string) ([]byte, error) {
+	if m.Value == nil {
+		if b, ok := parseRawInt(s, m.Info.ValueSize); ok {
+			return b, nil
+		}
+	}
 	b, err := btfvalue.Parse(m.Value, s)
 	if err != nil {
-		return nil, fmt.Errorf("value for map %q: %w", m.Name, err)
+		return nil, fmt.Errorf("value for map %s: %w", m.label(), err)
 	}
 	if err := m.checkSize("value", b, m.Info.ValueSize); err != nil {
 		return nil, err
@@ -125,11 +137,44 @@ func (m *Map) ParseValue(s string) ([]byte, error) {
 	return b, nil
 }
 
+// parseRawInt reads s as one integer (decimal, or hex with 0x) stored little
+// endian in size bytes, for maps without BTF whose keys or values are 1, 2,
+// 4 or 8 bytes: "xdpkit map update MAP 1 7" then works as on a typed map.
+// Hex bytes are written with spaces ("01 00 00 00") or the hex: prefix.
+func parseRawInt(s string, size uint32) ([]byte, bool) {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, " \t,:") || strings.HasPrefix(s, btfvalue.HexPrefix) {
+		return nil, false
+	}
+	if size != 1 && size != 2 && size != 4 && size != 8 {
+		return nil, false
+	}
+	var u uint64
+	if v, err := strconv.ParseUint(s, 0, int(size)*8); err == nil {
+		u = v
+	} else if v, err := strconv.ParseInt(s, 0, int(size)*8); err == nil {
+		u = uint64(v)
+	} else {
+		return nil, false
+	}
+	b := make([]byte, 8)
+	binary.LittleEndian.PutUint64(b, u)
+	return b[:size], true
+}
+
+// label names m in messages: map "NAME", or map id N when it has no name.
+func (m *Map) label() string {
+	if m.Name != "" {
+		return strconv.Quote(m.Name)
+	}
+	return fmt.Sprintf("id %d", m.Info.ID)
+}
+
 func (m *Map) checkSize(what string, b []byte, want uint32) error {
 	if uint32(len(b)) == want {
 		return nil
 	}
-	return fmt.Errorf("%s is %d bytes but map %q has %d-byte %ss: %w", what, len(b), m.Name, want, what, ErrInvalidInput)
+	return fmt.Errorf("%s is %d bytes but map %s has %d-byte %ss: %w", what, len(b), m.label(), want, what, ErrInvalidInput)
 }
 
 // Value is what a map holds for one key: Bytes, or for a per-CPU map one
@@ -153,10 +198,10 @@ func (m *Map) Lookup(key []byte) (Value, error) {
 	}
 	v, err := m.lookup(key)
 	if errors.Is(err, ebpf.ErrKeyNotExist) {
-		return Value{}, fmt.Errorf("map %q has no key %s: %w", m.Name, m.keyText(key), err)
+		return Value{}, fmt.Errorf("map %s has no key %s: %w", m.label(), m.keyText(key), err)
 	}
 	if err != nil {
-		return Value{}, fmt.Errorf("lookup in map %q: %w", m.Name, caps.Explain(err, caps.BPF))
+		return Value{}, fmt.Errorf("lookup in map %s: %w", m.label(), caps.Explain(err, caps.BPF))
 	}
 	return v, nil
 }
@@ -243,7 +288,7 @@ func (m *Map) Update(key []byte, value Value, flag UpdateFlag) error {
 			}
 		}
 		if len(vals) != m.CPUs {
-			return fmt.Errorf("%d per-CPU values given but map %q has %d CPUs: %w", len(vals), m.Name, m.CPUs, ErrInvalidInput)
+			return fmt.Errorf("%d per-CPU values given but map %s has %d CPUs: %w", len(vals), m.label(), m.CPUs, ErrInvalidInput)
 		}
 		for _, v := range vals {
 			if err := m.checkSize("value", v, m.Info.ValueSize); err != nil {
@@ -260,14 +305,14 @@ func (m *Map) Update(key []byte, value Value, flag UpdateFlag) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, ebpf.ErrKeyExist):
-		return fmt.Errorf("update map %q: key %s exists and flag noexist was given (use exist or any to replace it): %w", m.Name, m.keyText(key), err)
+		return fmt.Errorf("update map %s: key %s exists and flag noexist was given (use exist or any to replace it): %w", m.label(), m.keyText(key), err)
 	case errors.Is(err, ebpf.ErrKeyNotExist):
-		return fmt.Errorf("update map %q: key %s does not exist and flag exist was given (use noexist or any to create it): %w", m.Name, m.keyText(key), err)
+		return fmt.Errorf("update map %s: key %s does not exist and flag exist was given (use noexist or any to create it): %w", m.label(), m.keyText(key), err)
 	case errors.Is(err, unix.E2BIG) || (errors.Is(err, unix.EINVAL) && m.arrayLike()):
-		return fmt.Errorf("update map %q: key %s is out of range for a map of %d entries, or the map is full: %w (%w)",
-			m.Name, m.keyText(key), m.Info.MaxEntries, err, ErrInvalidInput)
+		return fmt.Errorf("update map %s: key %s is out of range for a map of %d entries, or the map is full: %w (%w)",
+			m.label(), m.keyText(key), m.Info.MaxEntries, err, ErrInvalidInput)
 	}
-	return fmt.Errorf("update map %q: %w", m.Name, caps.Explain(err, caps.BPF))
+	return fmt.Errorf("update map %s: %w", m.label(), caps.Explain(err, caps.BPF))
 }
 
 func (m *Map) arrayLike() bool {
@@ -289,11 +334,11 @@ func (m *Map) Delete(key []byte) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, ebpf.ErrKeyNotExist):
-		return fmt.Errorf("map %q has no key %s: %w", m.Name, m.keyText(key), err)
+		return fmt.Errorf("map %s has no key %s: %w", m.label(), m.keyText(key), err)
 	case errors.Is(err, unix.EINVAL) && m.arrayLike():
-		return fmt.Errorf("delete from map %q: entries of an array cannot be deleted, update them to zero instead: %w (%w)", m.Name, err, ErrInvalidInput)
+		return fmt.Errorf("delete from map %s: entries of an array cannot be deleted, update them to zero instead: %w (%w)", m.label(), err, ErrInvalidInput)
 	}
-	return fmt.Errorf("delete from map %q: %w", m.Name, caps.Explain(err, caps.BPF))
+	return fmt.Errorf("delete from map %s: %w", m.label(), caps.Explain(err, caps.BPF))
 }
 
 // ErrIterationAborted is matched by Dump when keys kept changing so fast
@@ -314,7 +359,7 @@ func (m *Map) Dump() ([]Entry, error) {
 	var cur []byte // nil: start from the first key
 	for steps := uint64(0); ; steps++ {
 		if steps > limit {
-			return out, fmt.Errorf("dump map %q: %w", m.Name, ErrIterationAborted)
+			return out, fmt.Errorf("dump map %s: %w", m.label(), ErrIterationAborted)
 		}
 		var from any // a nil []byte in an interface would not read as "first key"
 		if cur != nil {
@@ -322,7 +367,7 @@ func (m *Map) Dump() ([]Entry, error) {
 		}
 		next, err := m.Map.NextKeyBytes(from)
 		if err != nil {
-			return out, fmt.Errorf("dump map %q: next key: %w", m.Name, caps.Explain(err, caps.BPF))
+			return out, fmt.Errorf("dump map %s: next key: %w", m.label(), caps.Explain(err, caps.BPF))
 		}
 		if next == nil {
 			return out, nil
@@ -337,7 +382,7 @@ func (m *Map) Dump() ([]Entry, error) {
 			continue // deleted since get-next-key found it
 		}
 		if err != nil {
-			return out, fmt.Errorf("dump map %q: lookup %s: %w", m.Name, btfvalue.Hex(next), caps.Explain(err, caps.BPF))
+			return out, fmt.Errorf("dump map %s: lookup %s: %w", m.label(), btfvalue.Hex(next), caps.Explain(err, caps.BPF))
 		}
 		out = append(out, Entry{Key: next, Value: v})
 	}
