@@ -9,6 +9,7 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
 )
 
@@ -78,7 +79,7 @@ func Programs() ([]ProgramInfo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("program %d info: %w", id, err)
 		}
-		pi := ProgramInfo{ID: id, Type: info.Type, Name: info.Name, Tag: info.Tag, Pinned: pinned.progs[id]}
+		pi := ProgramInfo{ID: id, Type: info.Type, Name: info.Name, Tag: info.Tag, Pinned: pinned.Programs[id]}
 		if lt, ok := info.LoadTime(); ok && !boot.IsZero() {
 			pi.LoadedAt = boot.Add(lt)
 		}
@@ -123,7 +124,7 @@ func Maps() ([]MapInfo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("map %d: %w", id, err)
 		}
-		mi.Pinned = pinned.maps[id]
+		mi.Pinned = pinned.Maps[id]
 		out = append(out, mi)
 	}
 }
@@ -156,4 +157,14 @@ func bootTime() time.Time {
 		return time.Time{}
 	}
 	return time.Now().Add(-time.Duration(ts.Nano()))
+}
+
+// findPins is bpffs.FindPins, with no pins when the filesystems cannot be
+// read: pins are a hint in listings.
+func findPins() *bpffs.Pins {
+	p, err := bpffs.FindPins()
+	if err != nil {
+		return &bpffs.Pins{}
+	}
+	return p
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdpkit/xdpkit/bpfobj/btfvalue"
+	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
 	"github.com/xdpkit/xdpkit/internal/sys"
 )
@@ -430,7 +431,7 @@ func CreateMap(spec CreateSpec, pin string) (*Map, error) {
 	if len(spec.Name) > maxNameLen {
 		return nil, fmt.Errorf("create map: name %q is longer than %d bytes: %w", spec.Name, maxNameLen, ErrInvalidInput)
 	}
-	if err := checkBPFFS(pin); err != nil {
+	if err := bpffs.Check(pin); err != nil {
 		return nil, fmt.Errorf("create map: %w", err)
 	}
 	if _, err := os.Lstat(pin); err == nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 
+	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
 	"github.com/xdpkit/xdpkit/verifier"
 )
@@ -39,9 +40,9 @@ var (
 	// wraps os.ErrInvalid.
 	ErrNotBPF = fmt.Errorf("not a BPF object: %w", os.ErrInvalid)
 
-	// ErrNotBPFFS is matched when a pin path is not on a BPF filesystem.
-	// It wraps os.ErrInvalid.
-	ErrNotBPFFS = fmt.Errorf("not on a BPF filesystem: %w", os.ErrInvalid)
+	// ErrNotBPFFS is matched when a pin path is not on a BPF filesystem;
+	// such errors also match os.ErrInvalid.
+	ErrNotBPFFS = bpffs.ErrNotBPFFS
 
 	// ErrVerifier is matched when the kernel verifier rejects a program.
 	// The error also answers errors.As for *ebpf.VerifierError, which
@@ -254,7 +255,7 @@ func (o *Object) describe(spec *ebpf.CollectionSpec) error {
 // an existing pin matches os.ErrExist. On failure the pins made so far (and
 // the directories created) are removed.
 func (o *Object) Pin(dir string) (err error) {
-	if err := checkBPFFS(dir); err != nil {
+	if err := bpffs.Check(dir); err != nil {
 		return err
 	}
 	seen := make(map[string]string)
@@ -346,3 +347,6 @@ func mkdirAll(dir string) ([]string, error) {
 	}
 	return created, nil
 }
+
+// DefaultBPFFS is where a BPF filesystem is usually mounted.
+const DefaultBPFFS = bpffs.Default

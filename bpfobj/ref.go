@@ -10,6 +10,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
 )
 
@@ -135,7 +136,7 @@ func openEBPF(r MapRef) (*ebpf.Map, error) {
 		if _, err := os.Stat(r.Path); err != nil {
 			return nil, fmt.Errorf("no pinned map at %s: %w", r.Path, err)
 		}
-		if err := checkBPFFS(r.Path); err != nil {
+		if err := bpffs.Check(r.Path); err != nil {
 			return nil, err
 		}
 		m, err := ebpf.LoadPinnedMap(r.Path, nil)

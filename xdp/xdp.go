@@ -26,6 +26,8 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
+
+	"github.com/xdpkit/xdpkit/internal/bpffs"
 )
 
 // Mode is how an XDP program is hooked into an interface's receive path.
@@ -166,7 +168,7 @@ var (
 	// chosen (os.ErrInvalid).
 	ErrAmbiguous error = &kind{"several XDP programs", os.ErrInvalid}
 	// ErrNotBPFFS: a pin path is not on a BPF filesystem (os.ErrInvalid).
-	ErrNotBPFFS error = &kind{"not on a BPF filesystem", os.ErrInvalid}
+	ErrNotBPFFS = bpffs.ErrNotBPFFS
 	// ErrIncomplete: Status could read netlink but not the programs' info
 	// or the kernel's links, for lack of CAP_SYS_ADMIN (os.ErrPermission).
 	ErrIncomplete error = &kind{"XDP status incomplete", os.ErrPermission}
