@@ -127,7 +127,7 @@ func TestAttachDuration(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	iface := xdpTestVeth(t)
 	start := time.Now()
-	r := xdpRun(t, false, "attach", iface, xdpPassObject(), "--duration", "300ms")
+	r := runXdpkit(t, false, "attach", iface, xdpPassObject(), "--duration", "300ms")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -153,7 +153,7 @@ func TestAttachPinDetach(t *testing.T) {
 	t.Cleanup(func() { unix.Unmount(bpffs, unix.MNT_DETACH) })
 	pin := filepath.Join(bpffs, "xdpkit", iface)
 
-	r := xdpRun(t, false, "attach", iface, xdpPassObject(), "--pin", pin, "--mode", "generic")
+	r := runXdpkit(t, false, "attach", iface, xdpPassObject(), "--pin", pin, "--mode", "generic")
 	if r.code != 0 {
 		t.Fatalf("attach --pin: exit %d: %s", r.code, r.stderr)
 	}
@@ -165,11 +165,11 @@ func TestAttachPinDetach(t *testing.T) {
 		t.Fatalf("after attach --pin, status = %+v", in)
 	}
 
-	r = xdpRun(t, false, "detach", iface, "--mode", "native")
+	r = runXdpkit(t, false, "detach", iface, "--mode", "native")
 	if r.code != ExitNotFound || !strings.Contains(r.stderr, "no XDP program in native mode") {
 		t.Errorf("detach --mode native: exit %d, %q", r.code, r.stderr)
 	}
-	r = xdpRun(t, false, "detach", iface, "--json")
+	r = runXdpkit(t, false, "detach", iface, "--json")
 	if r.code != 0 {
 		t.Fatalf("detach: exit %d: %s", r.code, r.stderr)
 	}
@@ -183,7 +183,7 @@ func TestAttachPinDetach(t *testing.T) {
 	}
 	waitDetached(t, iface)
 
-	r = xdpRun(t, false, "detach", iface)
+	r = runXdpkit(t, false, "detach", iface)
 	if r.code != ExitNotFound || !strings.Contains(r.stderr, "has no XDP program attached") {
 		t.Errorf("second detach: exit %d, %q", r.code, r.stderr)
 	}
@@ -193,13 +193,13 @@ func TestAttachBusyCLI(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	iface := xdpTestVeth(t)
 	cmd, _ := startAttach(t, iface, xdpPassObject(), "--duration", "30s")
-	r := xdpRun(t, false, "attach", iface, xdpPassObject(), "--duration", "1s")
+	r := runXdpkit(t, false, "attach", iface, xdpPassObject(), "--duration", "1s")
 	want := iface + " already has XDP program xdp_pass (id "
 	if r.code != ExitUsage || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "detach it first with xdpkit detach "+iface) {
 		t.Errorf("second attach: exit %d, stderr %q; want %q", r.code, r.stderr, want)
 	}
 	// Detach works on a link a foreground attach holds.
-	r = xdpRun(t, false, "detach", iface)
+	r = runXdpkit(t, false, "detach", iface)
 	if r.code != 0 || !strings.Contains(r.stdout, "link ") {
 		t.Errorf("detach: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
@@ -259,7 +259,7 @@ func TestAttachErrorsCLI(t *testing.T) {
 			[]string{`interface "nosuchif0" does not exist`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := xdpRun(t, tc.unprivileged, tc.args...)
+			r := runXdpkit(t, tc.unprivileged, tc.args...)
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d; stderr %q", r.code, tc.code, r.stderr)
 			}

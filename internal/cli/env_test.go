@@ -16,26 +16,6 @@ import (
 	"github.com/xdpkit/xdpkit/netenv"
 )
 
-// runCLI runs the built xdpkit with args and returns stdout, stderr and
-// the exit code.
-func runCLI(t *testing.T, bin string, args ...string) (string, string, int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("xdpkit %v: %v", args, err)
-	}
-	return stdout.String(), stderr.String(), code
-}
-
 // jsonLines decodes each line of out into a new T.
 func jsonLines[T any](t *testing.T, out string) []T {
 	t.Helper()
@@ -56,13 +36,12 @@ func jsonLines[T any](t *testing.T, out string) []T {
 func TestEnvCLI(t *testing.T) {
 	testutil.RequireNetenv(t)
 	t.Parallel()
-	bin := testutil.BuildCLI(t)
 	name := testutil.UniqueName("c")[:netenv.MaxNameLen]
 	t.Cleanup(func() { netenv.Teardown(name) })
 
 	// Twice in a row, as the README demo is run again and again.
 	for round := 0; round < 2; round++ {
-		stdout, stderr, code := runCLI(t, bin, "env", "setup", name, "--queues", "2", "--json")
+		stdout, stderr, code := runCLIOut(t, "env", "setup", name, "--queues", "2", "--json")
 		if code != 0 {
 			t.Fatalf("env setup: exit %d\n%s", code, stderr)
 		}
@@ -78,12 +57,12 @@ func TestEnvCLI(t *testing.T) {
 
 		// A second setup with the same name fails with exit 2 and leaves
 		// the first env alone.
-		_, stderr, code = runCLI(t, bin, "env", "setup", name)
+		_, stderr, code = runCLIOut(t, "env", "setup", name)
 		if code != ExitUsage || !strings.Contains(stderr, "already exists") || !strings.Contains(stderr, "xdpkit env teardown "+name) {
 			t.Errorf("second env setup: exit %d\n%s", code, stderr)
 		}
 
-		stdout, stderr, code = runCLI(t, bin, "env", "list", "--json")
+		stdout, stderr, code = runCLIOut(t, "env", "list", "--json")
 		if code != 0 {
 			t.Fatalf("env list: exit %d\n%s", code, stderr)
 		}
@@ -99,25 +78,25 @@ func TestEnvCLI(t *testing.T) {
 		if !found {
 			t.Errorf("env list does not show %s:\n%s", name, stdout)
 		}
-		stdout, _, _ = runCLI(t, bin, "env", "list")
+		stdout, _, _ = runCLIOut(t, "env", "list")
 		if !strings.Contains(stdout, "xk-"+name+"-in") || !strings.Contains(stdout, e.Outer.IPv4) {
 			t.Errorf("env list:\n%s", stdout)
 		}
 
-		stdout, stderr, code = runCLI(t, bin, "env", "exec", name, "--", "ip", "-o", "link", "show")
+		stdout, stderr, code = runCLIOut(t, "env", "exec", name, "--", "ip", "-o", "link", "show")
 		if code != 0 || !strings.Contains(stdout, e.Inner.Interface+"@") {
 			t.Errorf("env exec ip link: exit %d\n%s%s", code, stdout, stderr)
 		}
-		stdout, _, code = runCLI(t, bin, "env", "exec", name, "--outer", "--", "ip", "-o", "link", "show", e.Outer.Interface)
+		stdout, _, code = runCLIOut(t, "env", "exec", name, "--outer", "--", "ip", "-o", "link", "show", e.Outer.Interface)
 		if code != 0 || !strings.Contains(stdout, e.Outer.Interface+"@") {
 			t.Errorf("env exec --outer: exit %d\n%s", code, stdout)
 		}
-		_, stderr, code = runCLI(t, bin, "env", "exec", name, "--", "sh", "-c", "echo oops >&2; exit 7")
+		_, stderr, code = runCLIOut(t, "env", "exec", name, "--", "sh", "-c", "echo oops >&2; exit 7")
 		if code != 7 || stderr != "oops\n" {
 			t.Errorf("env exec of a failing command: exit %d, stderr %q", code, stderr)
 		}
 
-		stdout, stderr, code = runCLI(t, bin, "env", "ping", name, "--count", "2", "--json")
+		stdout, stderr, code = runCLIOut(t, "env", "ping", name, "--count", "2", "--json")
 		if code != 0 {
 			t.Fatalf("env ping: exit %d\n%s", code, stderr)
 		}
@@ -133,12 +112,12 @@ func TestEnvCLI(t *testing.T) {
 		if p := pings[1]; p.Target+"/64" != e.Outer.IPv6 {
 			t.Errorf("ping target %s, outer end %s", p.Target, e.Outer.IPv6)
 		}
-		stdout, _, code = runCLI(t, bin, "env", "ping", name, "-c", "1", "--ipv6", "--from", "outer")
+		stdout, _, code = runCLIOut(t, "env", "ping", name, "-c", "1", "--ipv6", "--from", "outer")
 		if code != 0 || stdout != "ipv6 outer -> "+strings.TrimSuffix(e.Inner.IPv6, "/64")+": 1/1 replies\n" {
 			t.Errorf("env ping --ipv6 --from outer: exit %d\n%s", code, stdout)
 		}
 
-		stdout, stderr, code = runCLI(t, bin, "env", "teardown", name, "--json")
+		stdout, stderr, code = runCLIOut(t, "env", "teardown", name, "--json")
 		if code != 0 || stdout != `{"name":"`+name+`","removed":true}`+"\n" {
 			t.Fatalf("env teardown: exit %d\n%s%s", code, stdout, stderr)
 		}
@@ -156,7 +135,7 @@ func TestEnvCLI(t *testing.T) {
 		{[]string{"env", "setup", "muchtoolongname"}, ExitUsage, "at most 9"},
 		{[]string{"env", "setup", name, "--ipv4", "10.0.0.0/24"}, ExitUsage, "network address"},
 	} {
-		stdout, stderr, code := runCLI(t, bin, c.args...)
+		stdout, stderr, code := runCLIOut(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.says) || stdout != "" {
 			t.Errorf("xdpkit %v: exit %d (want %d), stdout %q, stderr %q (want %q)", c.args, code, c.code, stdout, stderr, c.says)
 		}
@@ -247,4 +226,12 @@ func TestEnvSetupInterrupted(t *testing.T) {
 			t.Errorf("interrupted setup left the interface xk-%s", name)
 		}
 	}
+}
+
+// runCLIOut runs the built xdpkit with args and returns what it printed and
+// its exit code.
+func runCLIOut(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	r := runXdpkit(t, false, args...)
+	return r.stdout, r.stderr, r.code
 }

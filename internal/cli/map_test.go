@@ -2,11 +2,8 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,44 +12,9 @@ import (
 	"github.com/xdpkit/xdpkit/internal/testutil"
 )
 
-// bpfResult is what a run of the xdpkit binary printed and returned.
-type bpfResult struct {
-	stdout, stderr string
-	code           int
-}
-
-// bpfRun runs the built xdpkit with args, optionally as nobody.
-func bpfRun(t *testing.T, unprivileged bool, args ...string) bpfResult {
-	t.Helper()
-	cmd := exec.Command(testutil.BuildCLI(t), args...)
-	if unprivileged {
-		testutil.Unprivileged(t, cmd)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run xdpkit %v: %v", args, err)
-	}
-	return bpfResult{stdout.String(), stderr.String(), code}
-}
-
-// want checks the exit code and returns stdout.
-func (r bpfResult) want(t *testing.T, code int, args ...string) string {
-	t.Helper()
-	if r.code != code {
-		t.Fatalf("xdpkit %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, code, r.stdout, r.stderr)
-	}
-	return r.stdout
-}
-
 func bpfOK(t *testing.T, args ...string) string {
 	t.Helper()
-	return bpfRun(t, false, args...).want(t, 0, args...)
+	return runXdpkit(t, false, args...).want(t, 0, args...)
 }
 
 // jsonLines decodes one JSON object per line into generic maps.
@@ -153,7 +115,7 @@ func TestCLIProgLoadAndList(t *testing.T) {
 	}
 
 	// Without --pin: loaded, printed, released.
-	r := bpfRun(t, false, "prog", "load", testprogs.Path("maps"))
+	r := runXdpkit(t, false, "prog", "load", testprogs.Path("maps"))
 	r.want(t, 0)
 	if !strings.Contains(r.stdout, "maps_prog") || !strings.Contains(r.stderr, "released") {
 		t.Errorf("prog load without --pin:\n%s\n%s", r.stdout, r.stderr)
@@ -179,19 +141,19 @@ func TestCLIMapEntries(t *testing.T) {
 		t.Errorf("dump:\n%s\nwant prefix %s", human, want)
 	}
 
-	r := bpfRun(t, false, "map", "update", entries, key, `{}`, "--flags", "noexist")
+	r := runXdpkit(t, false, "map", "update", entries, key, `{}`, "--flags", "noexist")
 	r.want(t, ExitUsage)
 	if !strings.Contains(r.stderr, "exists and flag noexist was given") {
 		t.Errorf("noexist on an existing key: %s", r.stderr)
 	}
 	bpfOK(t, "map", "delete", entries, key)
-	r = bpfRun(t, false, "map", "lookup", entries, key)
+	r = runXdpkit(t, false, "map", "lookup", entries, key)
 	r.want(t, ExitNotFound)
 	if !strings.Contains(r.stderr, "has no key") {
 		t.Errorf("lookup of a deleted key: %s", r.stderr)
 	}
-	bpfRun(t, false, "map", "update", entries, `{"vlan": 3}`, `{}`, "--flags", "exist").want(t, ExitNotFound)
-	bpfRun(t, false, "map", "delete", entries, key).want(t, ExitNotFound)
+	runXdpkit(t, false, "map", "update", entries, `{"vlan": 3}`, `{}`, "--flags", "exist").want(t, ExitNotFound)
+	runXdpkit(t, false, "map", "delete", entries, key).want(t, ExitNotFound)
 }
 
 func TestCLIMapShapes(t *testing.T) {
@@ -207,7 +169,7 @@ func TestCLIMapShapes(t *testing.T) {
 	if b, _ := json.Marshal(lines[3]); bpfCanon(t, string(b)) != bpfCanon(t, `{"key":3,"key_hex":"03 00 00 00","value":18446744073709551615,"value_hex":"ff ff ff ff ff ff ff ff"}`) {
 		t.Errorf("array entry: %s", b)
 	}
-	r := bpfRun(t, false, "map", "lookup", counts, "hex:01 00 00")
+	r := runXdpkit(t, false, "map", "lookup", counts, "hex:01 00 00")
 	r.want(t, ExitUsage)
 	if !strings.Contains(r.stderr, `key is 3 bytes but map "counts" has 4-byte keys`) {
 		t.Errorf("wrong key size: %s", r.stderr)
@@ -248,13 +210,13 @@ func TestCLIMapCreate(t *testing.T) {
 	pin := filepath.Join("/sys/fs/bpf", testutil.UniqueName("clim"))
 	t.Cleanup(func() { os.Remove(pin) })
 
-	r := bpfRun(t, false, "map", "create", "--type", "hash", "--key-size", "4", "--value-size", "8", "--max-entries", "16")
+	r := runXdpkit(t, false, "map", "create", "--type", "hash", "--key-size", "4", "--value-size", "8", "--max-entries", "16")
 	r.want(t, ExitUsage)
 	if !strings.Contains(r.stderr, "--pin PATH is required") {
 		t.Errorf("create without --pin: %s", r.stderr)
 	}
-	bpfRun(t, false, "map", "create", "--type", "tree", "--key-size", "4", "--value-size", "8", "--max-entries", "16", "--pin", pin).want(t, ExitUsage)
-	bpfRun(t, false, "map", "create", "--type", "hash", "--key-size", "4", "--value-size", "8", "--max-entries", "16", "--pin", filepath.Join(t.TempDir(), "m")).want(t, ExitUsage)
+	runXdpkit(t, false, "map", "create", "--type", "tree", "--key-size", "4", "--value-size", "8", "--max-entries", "16", "--pin", pin).want(t, ExitUsage)
+	runXdpkit(t, false, "map", "create", "--type", "hash", "--key-size", "4", "--value-size", "8", "--max-entries", "16", "--pin", filepath.Join(t.TempDir(), "m")).want(t, ExitUsage)
 
 	out := bpfJSONLines(t, bpfOK(t, "map", "create", "--type", "hash", "--key-size", "4", "--value-size", "8", "--max-entries", "16", "--name", "flows", "--pin", pin, "--json"))
 	if out[0]["type"] != "hash" || out[0]["name"] != "flows" || out[0]["key_size"].(json.Number) != "4" {
@@ -289,19 +251,19 @@ func TestCLIBPFExitCodes(t *testing.T) {
 		{[]string{"map", "dump", "id:zero"}, ExitUsage, "id must be a number"},
 		{[]string{"map", "update", "id:1", "1", "2", "--flags", "maybe"}, ExitUsage, "use any, noexist or exist"},
 	} {
-		r := bpfRun(t, false, tc.args...)
+		r := runXdpkit(t, false, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) {
 			t.Errorf("xdpkit %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tc.args, " "), r.code, r.stderr, tc.code, tc.msg)
 		}
 	}
 
-	r := bpfRun(t, false, "prog", "load", testprogs.Path("verifier_reject"), "--log")
+	r := runXdpkit(t, false, "prog", "load", testprogs.Path("verifier_reject"), "--log")
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "verifier log:") || !strings.Contains(r.stderr, "invalid access to packet") {
 		t.Errorf("--log: exit %d\n%s", r.code, r.stderr)
 	}
 
 	for _, args := range [][]string{{"prog", "list"}, {"map", "list"}, {"prog", "load", testprogs.Path("maps")}, {"map", "dump", "id:1"}} {
-		r := bpfRun(t, true, args...)
+		r := runXdpkit(t, true, args...)
 		if r.code != ExitPermission || !strings.Contains(r.stderr, "CAP_BPF") {
 			t.Errorf("unprivileged xdpkit %s: exit %d, stderr %q", strings.Join(args, " "), r.code, r.stderr)
 		}

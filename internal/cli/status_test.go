@@ -2,10 +2,7 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -46,33 +43,10 @@ func xdpTestVeth(t *testing.T) string {
 	return veth.Name
 }
 
-// xdpResult is what a run of the xdpkit binary printed and returned.
-type xdpResult struct {
-	stdout, stderr string
-	code           int
-}
-
-// xdpRun runs the built xdpkit with args, optionally as nobody.
-func xdpRun(t *testing.T, unprivileged bool, args ...string) xdpResult {
-	t.Helper()
-	cmd := exec.Command(testutil.BuildCLI(t), args...)
-	if unprivileged {
-		testutil.Unprivileged(t, cmd)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("run xdpkit %v: %v", args, err)
-	}
-	return xdpResult{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
-}
-
 // xdpStatusJSON runs xdpkit status IFACE --json and decodes its one line.
 func xdpStatusJSON(t *testing.T, iface string) interfaceJSON {
 	t.Helper()
-	r := xdpRun(t, false, "status", iface, "--json")
+	r := runXdpkit(t, false, "status", iface, "--json")
 	if r.code != 0 {
 		t.Fatalf("status %s: exit %d: %s", iface, r.code, r.stderr)
 	}
@@ -126,7 +100,7 @@ func TestStatusCommand(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	iface := xdpTestVeth(t)
 
-	r := xdpRun(t, false, "status", iface)
+	r := runXdpkit(t, false, "status", iface)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -147,7 +121,7 @@ func TestStatusCommand(t *testing.T) {
 	}
 
 	// All interfaces: one JSON line each, ours among them.
-	r = xdpRun(t, false, "status", "--json")
+	r = runXdpkit(t, false, "status", "--json")
 	found := false
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		var in interfaceJSON
@@ -174,12 +148,12 @@ func TestStatusNetlink(t *testing.T) {
 	if p.Name != "xdp_pass" || p.Attach != "netlink" || p.Type != "XDP" || p.ID == 0 || p.Tag == "" || p.LinkID != 0 {
 		t.Fatalf("program = %+v, want xdp_pass attached via netlink", p)
 	}
-	r := xdpRun(t, false, "status", iface)
+	r := runXdpkit(t, false, "status", iface)
 	if !strings.Contains(r.stdout, "xdp_pass") || !strings.Contains(r.stdout, "netlink") {
 		t.Errorf("status printed %q", r.stdout)
 	}
 
-	r = xdpRun(t, false, "detach", iface)
+	r = runXdpkit(t, false, "detach", iface)
 	if r.code != 0 || !strings.Contains(r.stdout, "detached xdp_pass") {
 		t.Fatalf("detach: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
@@ -192,7 +166,7 @@ func TestStatusUnprivileged(t *testing.T) {
 	attachNetlink(t, iface, unix.XDP_FLAGS_DRV_MODE)
 
 	// Netlink tells anyone the mode and id; names need CAP_SYS_ADMIN.
-	r := xdpRun(t, true, "status", iface, "--json")
+	r := runXdpkit(t, true, "status", iface, "--json")
 	if r.code != 0 {
 		t.Fatalf("unprivileged status: exit %d: %s", r.code, r.stderr)
 	}
@@ -218,7 +192,7 @@ func TestStatusErrors(t *testing.T) {
 		{[]string{"status", "nosuchif0"}, ExitNotFound, `interface "nosuchif0" does not exist (see ip link)`},
 		{[]string{"status", "a", "b"}, ExitUsage, "accepts between 0 and 1 arg"},
 	} {
-		r := xdpRun(t, false, tc.args...)
+		r := runXdpkit(t, false, tc.args...)
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) {
 			t.Errorf("xdpkit %v: exit %d, stderr %q; want exit %d and %q", tc.args, r.code, r.stderr, tc.code, tc.msg)
 		}
