@@ -15,6 +15,7 @@ import (
 	"github.com/xdpkit/xdpkit/bpfobj/btfvalue"
 	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/errs"
 	"github.com/xdpkit/xdpkit/internal/sys"
 )
 
@@ -175,7 +176,7 @@ func (m *Map) checkSize(what string, b []byte, want uint32) error {
 	if uint32(len(b)) == want {
 		return nil
 	}
-	return fmt.Errorf("%s is %d bytes but map %s has %d-byte %ss: %w", what, len(b), m.label(), want, what, ErrInvalidInput)
+	return errs.Markf(ErrInvalidInput, "%s is %d bytes but map %s has %d-byte %ss", what, len(b), m.label(), want, what)
 }
 
 // Value is what a map holds for one key: Bytes, or for a per-CPU map one
@@ -252,7 +253,7 @@ func ParseUpdateFlag(s string) (UpdateFlag, error) {
 	case UpdateAny, UpdateNoExist, UpdateExist:
 		return f, nil
 	}
-	return "", fmt.Errorf("update flag %q: use any, noexist or exist: %w", s, ErrInvalidInput)
+	return "", errs.Markf(ErrInvalidInput, "update flag %q: use any, noexist or exist", s)
 }
 
 func (f UpdateFlag) ebpf() (ebpf.MapUpdateFlags, error) {
@@ -264,7 +265,7 @@ func (f UpdateFlag) ebpf() (ebpf.MapUpdateFlags, error) {
 	case UpdateExist:
 		return ebpf.UpdateExist, nil
 	}
-	return 0, fmt.Errorf("update flag %q: use any, noexist or exist: %w", string(f), ErrInvalidInput)
+	return 0, errs.Markf(ErrInvalidInput, "update flag %q: use any, noexist or exist", string(f))
 }
 
 // Update stores value for key. For a per-CPU map, value is either
@@ -289,7 +290,7 @@ func (m *Map) Update(key []byte, value Value, flag UpdateFlag) error {
 			}
 		}
 		if len(vals) != m.CPUs {
-			return fmt.Errorf("%d per-CPU values given but map %s has %d CPUs: %w", len(vals), m.label(), m.CPUs, ErrInvalidInput)
+			return errs.Markf(ErrInvalidInput, "%d per-CPU values given but map %s has %d CPUs", len(vals), m.label(), m.CPUs)
 		}
 		for _, v := range vals {
 			if err := m.checkSize("value", v, m.Info.ValueSize); err != nil {
@@ -426,10 +427,10 @@ type CreateSpec struct {
 // the pin keeps the map.
 func CreateMap(spec CreateSpec, pin string) (*Map, error) {
 	if pin == "" {
-		return nil, fmt.Errorf("create map: a pin path is required, since an unpinned map is freed when the process exits: %w", ErrInvalidInput)
+		return nil, errs.Markf(ErrInvalidInput, "create map: a pin path is required, since an unpinned map is freed when the process exits")
 	}
 	if len(spec.Name) > maxNameLen {
-		return nil, fmt.Errorf("create map: name %q is longer than %d bytes: %w", spec.Name, maxNameLen, ErrInvalidInput)
+		return nil, errs.Markf(ErrInvalidInput, "create map: name %q is longer than %d bytes", spec.Name, maxNameLen)
 	}
 	if err := bpffs.Check(pin); err != nil {
 		return nil, fmt.Errorf("create map: %w", err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // mapTypeNames are the kernel's map types as bpftool names them, indexed by
@@ -59,7 +61,7 @@ func ParseMapType(name string) (ebpf.MapType, error) {
 			return ebpf.MapType(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown map type %q: use one of %s: %w", name, strings.Join(mapTypeNames[1:], ", "), ErrInvalidInput)
+	return 0, errs.Markf(ErrInvalidInput, "unknown map type %q: use one of %s", name, strings.Join(mapTypeNames[1:], ", "))
 }
 
 // perCPU reports whether maps of type t hold one value per possible CPU.

@@ -26,6 +26,7 @@ import (
 
 	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/errs"
 	"github.com/xdpkit/xdpkit/verifier"
 )
 
@@ -34,11 +35,11 @@ var (
 	// ErrInvalidInput is matched by errors about what the caller gave: a
 	// key of the wrong size, a bad map reference, flags. It wraps
 	// os.ErrInvalid.
-	ErrInvalidInput = fmt.Errorf("invalid input: %w", os.ErrInvalid)
+	ErrInvalidInput = errs.Markf(os.ErrInvalid, "invalid input")
 
 	// ErrNotBPF is matched when a file is not an ELF object for BPF. It
 	// wraps os.ErrInvalid.
-	ErrNotBPF = fmt.Errorf("not a BPF object: %w", os.ErrInvalid)
+	ErrNotBPF = errs.Markf(os.ErrInvalid, "not a BPF object")
 
 	// ErrNotBPFFS is matched when a pin path is not on a BPF filesystem;
 	// such errors also match os.ErrInvalid.
@@ -264,7 +265,7 @@ func (o *Object) Pin(dir string) (err error) {
 	}
 	for _, m := range o.Maps {
 		if kind, dup := seen[m.Name]; dup {
-			return fmt.Errorf("pin to %s: map %q has the name of a %s, both cannot be pinned in one directory: %w", dir, m.Name, kind, ErrInvalidInput)
+			return errs.Markf(ErrInvalidInput, "pin to %s: map %q has the name of a %s, both cannot be pinned in one directory", dir, m.Name, kind)
 		}
 		seen[m.Name] = "map"
 	}

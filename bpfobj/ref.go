@@ -12,6 +12,7 @@ import (
 
 	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // RefKind says how a MapRef names a map.
@@ -47,7 +48,7 @@ func ParseMapRef(s string) (MapRef, error) {
 	if !hasKind || strings.Contains(kind, "/") {
 		switch {
 		case s == "":
-			return MapRef{}, fmt.Errorf("empty map reference: give id:N, pinned:PATH or a map name: %w", ErrInvalidInput)
+			return MapRef{}, errs.Markf(ErrInvalidInput, "empty map reference: give id:N, pinned:PATH or a map name")
 		case strings.Contains(s, "/"):
 			return MapRef{Kind: RefPinned, Path: s}, nil
 		}
@@ -57,27 +58,27 @@ func ParseMapRef(s string) (MapRef, error) {
 	case "id":
 		id, err := strconv.ParseUint(rest, 10, 32)
 		if err != nil || id == 0 {
-			return MapRef{}, fmt.Errorf("map reference %q: id must be a number from 1 to %d: %w", s, uint32(1<<32-1), ErrInvalidInput)
+			return MapRef{}, errs.Markf(ErrInvalidInput, "map reference %q: id must be a number from 1 to %d", s, uint32(1<<32-1))
 		}
 		return MapRef{Kind: RefID, ID: ebpf.MapID(id)}, nil
 	case "pinned":
 		if rest == "" {
-			return MapRef{}, fmt.Errorf("map reference %q: give the pin path after pinned: %w", s, ErrInvalidInput)
+			return MapRef{}, errs.Markf(ErrInvalidInput, "map reference %q: give the pin path after pinned", s)
 		}
 		return MapRef{Kind: RefPinned, Path: rest}, nil
 	case "name":
 		return parseName(s, rest)
 	}
-	return MapRef{}, fmt.Errorf("map reference %q: unknown kind %q: use id:N, pinned:PATH or name:NAME: %w", s, kind, ErrInvalidInput)
+	return MapRef{}, errs.Markf(ErrInvalidInput, "map reference %q: unknown kind %q: use id:N, pinned:PATH or name:NAME", s, kind)
 }
 
 func parseName(ref, name string) (MapRef, error) {
 	if name == "" {
-		return MapRef{}, fmt.Errorf("map reference %q: give the map name after name: %w", ref, ErrInvalidInput)
+		return MapRef{}, errs.Markf(ErrInvalidInput, "map reference %q: give the map name after name", ref)
 	}
 	for _, c := range []byte(name) {
 		if c <= ' ' || c >= 0x7f {
-			return MapRef{}, fmt.Errorf("map reference %q: a map name holds no spaces or control characters: %w", ref, ErrInvalidInput)
+			return MapRef{}, errs.Markf(ErrInvalidInput, "map reference %q: a map name holds no spaces or control characters", ref)
 		}
 	}
 	return MapRef{Kind: RefName, Name: name}, nil
@@ -127,7 +128,7 @@ func openEBPF(r MapRef) (*ebpf.Map, error) {
 		m, err := ebpf.NewMapFromID(r.ID)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("no map with id %d: %w (see xdpkit map list)", r.ID, os.ErrNotExist)
+				return nil, errs.Markf(os.ErrNotExist, "no map with id %d (see xdpkit map list)", r.ID)
 			}
 			return nil, fmt.Errorf("open map id %d: %w", r.ID, caps.Explain(err, caps.BPF))
 		}
@@ -150,7 +151,7 @@ func openEBPF(r MapRef) (*ebpf.Map, error) {
 	case RefName:
 		return openByName(r.Name)
 	}
-	return nil, fmt.Errorf("empty map reference: %w", ErrInvalidInput)
+	return nil, errs.Markf(ErrInvalidInput, "empty map reference")
 }
 
 // openByName finds the one map called name. Names longer than the kernel
@@ -193,7 +194,7 @@ func openByName(name string) (*ebpf.Map, error) {
 	}
 	switch len(ids) {
 	case 0:
-		return nil, fmt.Errorf("no map named %q: %w (see xdpkit map list; names are cut to 15 bytes)", name, os.ErrNotExist)
+		return nil, errs.Markf(os.ErrNotExist, "no map named %q (see xdpkit map list; names are cut to 15 bytes)", name)
 	case 1:
 		return found, nil
 	}

@@ -36,6 +36,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // ErrIncomplete is matched (errors.Is) by Open's error for an env whose
@@ -224,7 +226,7 @@ func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 	// moment exists where the inner end sits in the outer namespace.
 	if err := hOuter.LinkAdd(veth); err != nil {
 		if errors.Is(err, unix.EEXIST) {
-			return nil, fmt.Errorf("interface %s already exists: %w", env.Outer.Interface, os.ErrExist)
+			return nil, errs.Markf(os.ErrExist, "interface %s already exists", env.Outer.Interface)
 		}
 		return nil, fmt.Errorf("create veth pair %s/%s with %d queues: %w", env.Outer.Interface, env.Inner.Interface, spec.Queues, err)
 	}
@@ -319,7 +321,7 @@ func prefixIPNet(p netip.Prefix) *net.IPNet {
 }
 
 func nameTaken(name string) error {
-	return fmt.Errorf("env %q already exists: use it, or remove it with \"xdpkit env teardown %s\": %w", name, name, os.ErrExist)
+	return errs.Markf(os.ErrExist, "env %q already exists: use it, or remove it with \"xdpkit env teardown %s\"", name, name)
 }
 
 // checkFree fails with os.ErrExist when the env's name or its outer
@@ -359,7 +361,7 @@ func pickAddresses(spec *Spec) error {
 			continue
 		}
 		if a, ok := inUse(p); ok {
-			return fmt.Errorf("%s overlaps address %s already in use: pick another prefix: %w", p.Masked(), a, os.ErrExist)
+			return errs.Markf(os.ErrExist, "%s overlaps address %s already in use: pick another prefix", p.Masked(), a)
 		}
 	}
 	needV4 := !spec.NoIPv4 && !spec.IPv4.IsValid()
@@ -548,7 +550,7 @@ func Open(name string) (*Env, error) {
 }
 
 func notFound(name string) error {
-	return fmt.Errorf("env %q does not exist (\"xdpkit env list\" shows the envs): %w", name, os.ErrNotExist)
+	return errs.Markf(os.ErrNotExist, "env %q does not exist (\"xdpkit env list\" shows the envs)", name)
 }
 
 // withHandle calls fn with a netlink handle in the named namespace ("" for

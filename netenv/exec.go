@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // Do runs fn on a locked OS thread inside the end's network namespace and
@@ -31,7 +33,7 @@ func (e End) Do(fn func() error) error {
 func (e End) Command(ctx context.Context, argv ...string) *exec.Cmd {
 	if len(argv) == 0 {
 		cmd := exec.CommandContext(ctx, "true")
-		cmd.Err = fmt.Errorf("run in netns %q: no command given: %w", e.Netns, os.ErrInvalid)
+		cmd.Err = errs.Markf(os.ErrInvalid, "run in netns %q: no command given", e.Netns)
 		return cmd
 	}
 	var cmd *exec.Cmd

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // ErrPacketLoss is matched (errors.Is) by Ping's error when fewer replies
@@ -62,7 +64,7 @@ func (e *Env) Ping(ctx context.Context, opts PingOptions) (PingResult, error) {
 	}
 	res := PingResult{From: opts.From, Target: target.Addr()}
 	if !target.IsValid() {
-		return res, fmt.Errorf("ping in env %q: the %s end has no %s address: %w", e.Name, opts.From.Other(), family, os.ErrNotExist)
+		return res, errs.Markf(os.ErrNotExist, "ping in env %q: the %s end has no %s address", e.Name, opts.From.Other(), family)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout+time.Second)

@@ -7,6 +7,8 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"os"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // MaxNameLen is the longest env name: the inner interface is named
@@ -180,5 +182,5 @@ func generateName() string {
 }
 
 func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), os.ErrInvalid)
+	return errs.Markf(os.ErrInvalid, "%s", fmt.Sprintf(format, args...))
 }

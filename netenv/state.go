@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // StateDir holds the little state netenv keeps outside the kernel:
@@ -64,7 +66,7 @@ func claimOwner(name string) (*os.File, error) {
 	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("env %q is owned by a running process (%s): %w", name, path, os.ErrExist)
+			return nil, errs.Markf(os.ErrExist, "env %q is owned by a running process (%s)", name, path)
 		}
 		return nil, fmt.Errorf("lock owner file %s: %w", path, err)
 	}

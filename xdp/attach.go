@@ -13,6 +13,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/xdpkit/xdpkit/internal/errs"
 	"github.com/xdpkit/xdpkit/verifier"
 )
 
@@ -44,7 +45,7 @@ type AttachOptions struct {
 // Validate checks the options without touching the kernel.
 func (o AttachOptions) Validate() error {
 	if o.Interface == "" {
-		return fmt.Errorf("no interface given: %w", os.ErrInvalid)
+		return errs.Markf(os.ErrInvalid, "no interface given")
 	}
 	n := 0
 	for _, set := range []bool{o.ObjectPath != "", o.Object != nil, o.Spec != nil} {
@@ -53,14 +54,14 @@ func (o AttachOptions) Validate() error {
 		}
 	}
 	if n != 1 {
-		return fmt.Errorf("give exactly one of ObjectPath, Object and Spec (got %d): %w", n, os.ErrInvalid)
+		return errs.Markf(os.ErrInvalid, "give exactly one of ObjectPath, Object and Spec (got %d)", n)
 	}
 	switch o.Mode {
 	case "", ModeNative, ModeGeneric:
 	case ModeOffload:
 		return fmt.Errorf("attaching in offload mode is not supported: use native or generic: %w", errors.ErrUnsupported)
 	default:
-		return fmt.Errorf("mode %q: use native or generic: %w", o.Mode, os.ErrInvalid)
+		return errs.Markf(os.ErrInvalid, "mode %q: use native or generic", o.Mode)
 	}
 	return nil
 }

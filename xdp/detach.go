@@ -8,6 +8,8 @@ import (
 
 	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netlink"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // DetachOptions narrows what Detach removes.
@@ -35,7 +37,7 @@ func Detach(iface string, opts DetachOptions) ([]Program, error) {
 	switch opts.Mode {
 	case "", ModeNative, ModeGeneric, ModeOffload:
 	default:
-		return nil, fmt.Errorf("mode %q: use native, generic or offload: %w", opts.Mode, os.ErrInvalid)
+		return nil, errs.Markf(os.ErrInvalid, "mode %q: use native, generic or offload", opts.Mode)
 	}
 	ifaces, err := Status(iface)
 	if errors.Is(err, ErrIncomplete) {

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdpkit/xdpkit/internal/bpffs"
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // Mode is how an XDP program is hooked into an interface's receive path.
@@ -64,7 +65,7 @@ func ParseMode(s string) (Mode, error) {
 	case "offload", "hw":
 		return ModeOffload, nil
 	}
-	return "", fmt.Errorf("unknown XDP mode %q: use native or generic: %w", s, os.ErrInvalid)
+	return "", errs.Markf(os.ErrInvalid, "unknown XDP mode %q: use native or generic", s)
 }
 
 // linkFlags returns the attach flags of m for a bpf_link.

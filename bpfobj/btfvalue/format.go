@@ -26,11 +26,13 @@ import (
 	"os"
 
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // ErrInvalid is matched (errors.Is) by every error about a value that does
 // not fit its type or bytes that do not fit it. It wraps os.ErrInvalid.
-var ErrInvalid = fmt.Errorf("invalid value: %w", os.ErrInvalid)
+var ErrInvalid = errs.Markf(os.ErrInvalid, "invalid value")
 
 // maxDepth bounds how deeply nested a type may be; real types are far
 // shallower, malformed ones must not exhaust the stack.
@@ -113,14 +115,14 @@ func Format(typ btf.Type, b []byte) (any, error) {
 		return nil, err
 	}
 	if n != len(b) {
-		return nil, fmt.Errorf("%s is %d bytes but %d bytes were given: %w", typeName(typ), n, len(b), ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "%s is %d bytes but %d bytes were given", typeName(typ), n, len(b))
 	}
 	return format(typ, b, 0)
 }
 
 func format(typ btf.Type, b []byte, depth int) (any, error) {
 	if depth > maxDepth {
-		return nil, fmt.Errorf("type nested more than %d levels: %w", maxDepth, ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "type nested more than %d levels", maxDepth)
 	}
 	switch t := peel(typ).(type) {
 	case *btf.Int:
@@ -164,7 +166,7 @@ func peel(typ btf.Type) btf.Type { return btf.UnderlyingType(typ) }
 
 func need(b []byte, n int, typ btf.Type) error {
 	if n <= 0 || len(b) < n {
-		return fmt.Errorf("%s needs %d bytes, %d left: %w", typeName(typ), n, len(b), ErrInvalid)
+		return errs.Markf(ErrInvalid, "%s needs %d bytes, %d left", typeName(typ), n, len(b))
 	}
 	return nil
 }
@@ -232,7 +234,7 @@ func formatArray(t *btf.Array, b []byte, depth int) (any, error) {
 	}
 	total := uint64(elemSize) * uint64(t.Nelems)
 	if total > uint64(len(b)) {
-		return nil, fmt.Errorf("array of %d x %d bytes does not fit in %d bytes: %w", t.Nelems, elemSize, len(b), ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "array of %d x %d bytes does not fit in %d bytes", t.Nelems, elemSize, len(b))
 	}
 	if isChar(t.Type) {
 		if s, ok := printable(b[:t.Nelems]); ok {
@@ -260,7 +262,7 @@ type member struct {
 // struct and union members (C11 anonymous members) to the top level.
 func flatten(members []btf.Member, base btf.Bits, depth int) ([]member, error) {
 	if depth > maxDepth {
-		return nil, fmt.Errorf("type nested more than %d levels: %w", maxDepth, ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "type nested more than %d levels", maxDepth)
 	}
 	var out []member
 	for _, m := range members {
@@ -309,7 +311,7 @@ func formatMember(m member, b []byte, depth int) (any, error) {
 		return formatBitfield(m, b)
 	}
 	if m.Offset%8 != 0 {
-		return nil, fmt.Errorf("member at bit offset %d is not byte aligned: %w", m.Offset, ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "member at bit offset %d is not byte aligned", m.Offset)
 	}
 	size, err := Size(m.Type)
 	if err != nil {
@@ -317,7 +319,7 @@ func formatMember(m member, b []byte, depth int) (any, error) {
 	}
 	off := uint64(m.Offset / 8)
 	if off+uint64(size) > uint64(len(b)) {
-		return nil, fmt.Errorf("member at byte %d of %d bytes overruns %d bytes: %w", off, size, len(b), ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "member at byte %d of %d bytes overruns %d bytes", off, size, len(b))
 	}
 	return format(m.Type, b[off:off+uint64(size)], depth+1)
 }
@@ -348,7 +350,7 @@ func formatBitfield(m member, b []byte) (any, error) {
 // bitfields, the enum that names its values.
 func bitfieldKind(m member) (signed bool, enum *btf.Enum, err error) {
 	if m.BitfieldSize > 64 {
-		return false, nil, fmt.Errorf("bitfield of %d bits is wider than 64: %w", m.BitfieldSize, ErrInvalid)
+		return false, nil, errs.Markf(ErrInvalid, "bitfield of %d bits is wider than 64", m.BitfieldSize)
 	}
 	switch t := peel(m.Type).(type) {
 	case *btf.Int:
@@ -356,7 +358,7 @@ func bitfieldKind(m member) (signed bool, enum *btf.Enum, err error) {
 	case *btf.Enum:
 		return t.Signed, t, nil
 	}
-	return false, nil, fmt.Errorf("bitfield of type %s is not an integer: %w", typeName(m.Type), ErrInvalid)
+	return false, nil, errs.Markf(ErrInvalid, "bitfield of type %s is not an integer", typeName(m.Type))
 }
 
 func formatDatasec(t *btf.Datasec, b []byte, depth int) (any, error) {
@@ -368,7 +370,7 @@ func formatDatasec(t *btf.Datasec, b []byte, depth int) (any, error) {
 		}
 		end := uint64(v.Offset) + uint64(v.Size)
 		if end > uint64(len(b)) {
-			return nil, fmt.Errorf("variable %s overruns the section: %w", vr.Name, ErrInvalid)
+			return nil, errs.Markf(ErrInvalid, "variable %s overruns the section", vr.Name)
 		}
 		val, err := format(vr.Type, b[v.Offset:end], depth+1)
 		if err != nil {
@@ -476,7 +478,7 @@ func truncate(u uint64, bits uint) uint64 {
 // readBits reads size bits starting at bit off, least significant first.
 func readBits(b []byte, off, size uint64) (uint64, error) {
 	if off+size > uint64(len(b))*8 {
-		return 0, fmt.Errorf("bitfield at bit %d of %d bits overruns %d bytes: %w", off, size, len(b), ErrInvalid)
+		return 0, errs.Markf(ErrInvalid, "bitfield at bit %d of %d bits overruns %d bytes", off, size, len(b))
 	}
 	var u uint64
 	for i := range size {
@@ -491,7 +493,7 @@ func readBits(b []byte, off, size uint64) (uint64, error) {
 // writeBits writes the low size bits of u starting at bit off.
 func writeBits(b []byte, off, size, u uint64) error {
 	if off+size > uint64(len(b))*8 {
-		return fmt.Errorf("bitfield at bit %d of %d bits overruns %d bytes: %w", off, size, len(b), ErrInvalid)
+		return errs.Markf(ErrInvalid, "bitfield at bit %d of %d bits overruns %d bytes", off, size, len(b))
 	}
 	for i := range size {
 		bit := off + i

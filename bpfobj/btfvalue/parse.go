@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
 // HexPrefix marks an input as raw hex bytes ("hex:01 00 00 00") for Parse,
@@ -44,7 +46,7 @@ func Parse(typ btf.Type, s string) ([]byte, error) {
 		return b, err
 	}
 	if trimmed == "" {
-		return nil, fmt.Errorf("empty value: give a JSON value or hex:BYTES: %w", ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "empty value: give a JSON value or hex:BYTES")
 	}
 
 	v, err := decodeJSON(trimmed)
@@ -63,7 +65,7 @@ func decodeJSON(s string) (any, error) {
 		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("trailing data after the JSON value: %w", ErrInvalid)
+		return nil, errs.Markf(ErrInvalid, "trailing data after the JSON value")
 	}
 	return v, nil
 }
@@ -91,7 +93,7 @@ func pathError(path string, err error) error {
 }
 
 func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrInvalid)
+	return errs.Markf(ErrInvalid, "%s", fmt.Sprintf(format, args...))
 }
 
 func encode(typ btf.Type, v any, buf []byte, depth int, path string) error {

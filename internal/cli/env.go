@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/errs"
 	"github.com/xdpkit/xdpkit/internal/output"
 	"github.com/xdpkit/xdpkit/netenv"
 )
@@ -192,10 +193,10 @@ func runEnvTeardown(g *globals, names []string, all bool) error {
 			fmt.Fprintln(g.stderr, "no envs to remove")
 		}
 	}
-	var errs []error
+	var failures []error
 	for _, n := range names {
 		if err := netenv.Teardown(n); err != nil {
-			errs = append(errs, caps.Explain(err, envCaps...))
+			failures = append(failures, caps.Explain(err, envCaps...))
 			continue
 		}
 		if g.json {
@@ -206,7 +207,7 @@ func runEnvTeardown(g *globals, names []string, all bool) error {
 			fmt.Fprintf(g.stdout, "removed env %s\n", n)
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(failures...)
 }
 
 func newEnvListCmd(g *globals) *cobra.Command {
@@ -388,7 +389,7 @@ func runEnvPing(cmd *cobra.Command, g *globals, name string, opts netenv.PingOpt
 	if err != nil {
 		return caps.Explain(err, envCaps...)
 	}
-	var errs []error
+	var failures []error
 	pinged := 0
 	for _, v6 := range families {
 		opts.IPv6 = v6
@@ -401,12 +402,12 @@ func runEnvPing(cmd *cobra.Command, g *globals, name string, opts netenv.PingOpt
 			family = "ipv6"
 		}
 		if err != nil && res.Sent == 0 {
-			errs = append(errs, err)
+			failures = append(failures, err)
 			continue
 		}
 		pinged++
 		if err != nil {
-			errs = append(errs, err)
+			failures = append(failures, err)
 		}
 		if g.json {
 			if err := output.JSON(g.stdout, pingJSON{
@@ -419,10 +420,10 @@ func runEnvPing(cmd *cobra.Command, g *globals, name string, opts netenv.PingOpt
 		}
 		fmt.Fprintf(g.stdout, "%s %s -> %s: %d/%d replies\n", family, opts.From, res.Target, res.Received, res.Sent)
 	}
-	if pinged == 0 && len(errs) == 0 {
-		return fmt.Errorf("env %s has no addresses to ping: %w", name, os.ErrNotExist)
+	if pinged == 0 && len(failures) == 0 {
+		return errs.Markf(os.ErrNotExist, "env %s has no addresses to ping", name)
 	}
-	return errors.Join(errs...)
+	return errors.Join(failures...)
 }
 
 // envJSON is the --json form of an env, printed by env setup and env list.
