@@ -668,3 +668,82 @@ func TestListPrograms(t *testing.T) {
 		}
 	}
 }
+
+// TestPinDataSections pins an object with global variables: bpffs refuses
+// the names .bss, .data and .rodata, so they are pinned as _bss and so on.
+func TestPinDataSections(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	testutil.RequireBPFFS(t, DefaultBPFFS)
+	obj, err := Load(testprogs.Path("globals"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	dir := filepath.Join(DefaultBPFFS, testutil.UniqueName("bpfobj"))
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := obj.Pin(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	for _, want := range []string{"globals_prog", "_bss", "_data", "_rodata"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("pinned %v, missing %s", names, want)
+		}
+	}
+	if err := CheckPinName(filepath.Join(dir, "a.b")); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "a_b") {
+		t.Errorf("CheckPinName(a.b): %v", err)
+	}
+	if err := CheckPinName(filepath.Join(dir, "ab")); err != nil {
+		t.Errorf("CheckPinName(ab): %v", err)
+	}
+}
+
+// TestMapsWithoutUpdatesOrKeys covers a frozen map (.rodata) and a map
+// without keys (a queue): both say what they are instead of a bare errno.
+func TestMapsWithoutUpdatesOrKeys(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	obj, err := Load(testprogs.Path("globals"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	var rodata *Map
+	for _, m := range obj.Maps {
+		if m.Name == ".rodata" {
+			rodata = m
+		}
+	}
+	if rodata == nil {
+		t.Fatal("no .rodata map")
+	}
+	err = rodata.Update(make([]byte, 4), Value{Bytes: make([]byte, rodata.Info.ValueSize)}, UpdateAny)
+	if !errors.Is(err, os.ErrInvalid) || errors.Is(err, os.ErrPermission) || !strings.Contains(err.Error(), "frozen") {
+		t.Errorf("update of .rodata: %v", err)
+	}
+
+	q, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Queue, ValueSize: 4, MaxEntries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	info, err := q.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := info.ID()
+	qm, err := OpenMap(MapRef{Kind: RefID, ID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qm.Close()
+	if _, err := qm.Dump(); !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "queue map has no keys") {
+		t.Errorf("dump of a queue: %v", err)
+	}
+}

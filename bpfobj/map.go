@@ -151,10 +151,11 @@ func parseRawInt(s string, size uint32) ([]byte, bool) {
 	if size != 1 && size != 2 && size != 4 && size != 8 {
 		return nil, false
 	}
+	base := btfvalue.ParseBase(s)
 	var u uint64
-	if v, err := strconv.ParseUint(s, 0, int(size)*8); err == nil {
+	if v, err := strconv.ParseUint(s, base, int(size)*8); err == nil {
 		u = v
-	} else if v, err := strconv.ParseInt(s, 0, int(size)*8); err == nil {
+	} else if v, err := strconv.ParseInt(s, base, int(size)*8); err == nil {
 		u = uint64(v)
 	} else {
 		return nil, false
@@ -310,11 +311,25 @@ func (m *Map) Update(key []byte, value Value, flag UpdateFlag) error {
 		return fmt.Errorf("update map %s: key %s exists and flag noexist was given (use exist or any to replace it): %w", m.label(), m.keyText(key), err)
 	case errors.Is(err, ebpf.ErrKeyNotExist):
 		return fmt.Errorf("update map %s: key %s does not exist and flag exist was given (use noexist or any to create it): %w", m.label(), m.keyText(key), err)
+	case errors.Is(err, unix.E2BIG) && !m.arrayLike():
+		// A hash map is full: nothing is wrong with the input.
+		return fmt.Errorf("update map %s: the map is full (%d entries): delete entries or make it larger: %w",
+			m.label(), m.Info.MaxEntries, err)
 	case errors.Is(err, unix.E2BIG) || (errors.Is(err, unix.EINVAL) && m.arrayLike()):
-		return fmt.Errorf("update map %s: key %s is out of range for a map of %d entries, or the map is full: %w (%w)",
-			m.label(), m.keyText(key), m.Info.MaxEntries, err, ErrInvalidInput)
+		return errs.Markf(ErrInvalidInput, "update map %s: key %s is out of range for a map of %d entries: %w",
+			m.label(), m.keyText(key), m.Info.MaxEntries, err)
+	case errors.Is(err, unix.EPERM) && m.frozen():
+		// Not a privilege problem (exit 3) but a write to a read-only map.
+		return errs.Markf(ErrInvalidInput, "update map %s: the map is frozen, read-only for user space (as .rodata is once loaded): %v", m.label(), err)
 	}
 	return fmt.Errorf("update map %s: %w", m.label(), caps.Explain(err, caps.BPF))
+}
+
+// frozen reports whether m was frozen (BPF_MAP_FREEZE): user space may no
+// longer write it.
+func (m *Map) frozen() bool {
+	info, err := m.Map.Info()
+	return err == nil && info.Frozen()
 }
 
 func (m *Map) arrayLike() bool {
@@ -369,6 +384,10 @@ func (m *Map) Dump() ([]Entry, error) {
 		}
 		next, err := m.Map.NextKeyBytes(from)
 		if err != nil {
+			if m.Info.KeySize == 0 {
+				// Queues, stacks, ring buffers and the like have no keys.
+				return out, errs.Markf(errors.ErrUnsupported, "dump map %s: a %s map has no keys to iterate", m.label(), MapTypeName(m.Info.Type))
+			}
 			return out, fmt.Errorf("dump map %s: next key: %w", m.label(), caps.Explain(err, caps.BPF))
 		}
 		if next == nil {
@@ -432,11 +451,14 @@ func CreateMap(spec CreateSpec, pin string) (*Map, error) {
 	if len(spec.Name) > maxNameLen {
 		return nil, errs.Markf(ErrInvalidInput, "create map: name %q is longer than %d bytes", spec.Name, maxNameLen)
 	}
+	if err := CheckPinName(pin); err != nil {
+		return nil, err
+	}
 	if err := bpffs.Check(pin); err != nil {
 		return nil, fmt.Errorf("create map: %w", err)
 	}
 	if _, err := os.Lstat(pin); err == nil {
-		return nil, fmt.Errorf("create map: %s: %w: remove it (rm %s) or pick another path", pin, os.ErrExist, pin)
+		return nil, errs.Markf(os.ErrExist, "create map: %s exists already: remove it (rm %s) or pick another path", pin, pin)
 	}
 	if err := caps.Require(caps.BPF); err != nil {
 		return nil, fmt.Errorf("create map: %w", err)

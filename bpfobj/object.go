@@ -261,13 +261,13 @@ func (o *Object) Pin(dir string) (err error) {
 	}
 	seen := make(map[string]string)
 	for _, p := range o.Programs {
-		seen[p.Name] = "program"
+		seen[PinName(p.Name)] = "program"
 	}
 	for _, m := range o.Maps {
-		if kind, dup := seen[m.Name]; dup {
-			return errs.Markf(ErrInvalidInput, "pin to %s: map %q has the name of a %s, both cannot be pinned in one directory", dir, m.Name, kind)
+		if kind, dup := seen[PinName(m.Name)]; dup {
+			return errs.Markf(ErrInvalidInput, "pin to %s: map %q has the pin name of a %s, both cannot be pinned in one directory", dir, m.Name, kind)
 		}
-		seen[m.Name] = "map"
+		seen[PinName(m.Name)] = "map"
 	}
 
 	created, err := mkdirAll(dir)
@@ -288,9 +288,9 @@ func (o *Object) Pin(dir string) (err error) {
 	}()
 
 	pin := func(name string, do func(string) error) error {
-		path := filepath.Join(dir, name)
+		path := filepath.Join(dir, PinName(name))
 		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("pin %s: %w: remove it (rm %s) or pin elsewhere", path, os.ErrExist, path)
+			return errs.Markf(os.ErrExist, "pin %s: it exists already: remove it (rm %s) or pin elsewhere", path, path)
 		}
 		if err := do(path); err != nil {
 			return fmt.Errorf("pin %s: %w", path, caps.Explain(err, caps.BPF))
@@ -307,6 +307,22 @@ func (o *Object) Pin(dir string) (err error) {
 		if err := pin(m.Name, m.Map.Pin); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// PinName is the file name under which Pin pins an object called name:
+// bpffs refuses names with a '.', so the dots of data sections such as
+// ".bss" and ".rodata" become '_', as libbpf does ("_bss").
+func PinName(name string) string {
+	return strings.ReplaceAll(name, ".", "_")
+}
+
+// CheckPinName returns an error matching os.ErrInvalid when the last
+// element of path cannot name a pin on bpffs.
+func CheckPinName(path string) error {
+	if base := filepath.Base(path); strings.Contains(base, ".") {
+		return errs.Markf(ErrInvalidInput, "pin path %s: bpffs does not accept '.' in names: use %s", path, filepath.Join(filepath.Dir(path), PinName(base)))
 	}
 	return nil
 }

@@ -417,3 +417,58 @@ func FuzzParseHex(f *testing.F) {
 		}
 	})
 }
+
+// TestReviewEdgeCases holds inputs that once went wrong.
+func TestReviewEdgeCases(t *testing.T) {
+	// A leading zero is decimal, not octal.
+	if b, err := Parse(u32, "010"); err != nil || !bytes.Equal(b, []byte{10, 0, 0, 0}) {
+		t.Errorf(`Parse("010") = % x, %v; want ten`, b, err)
+	}
+	for in, want := range map[string]byte{"0x10": 16, "0o10": 8, "0b10": 2, "1e1": 10} {
+		if b, err := Parse(u32, in); err != nil || b[0] != want {
+			t.Errorf("Parse(%q) = % x, %v; want %d", in, b, err, want)
+		}
+	}
+	// A huge exponent is refused before the integer is built.
+	if _, err := Parse(u64, "1e646000000"); !errors.Is(err, os.ErrInvalid) {
+		t.Errorf("huge exponent: %v", err)
+	}
+	// An array of empty structs holds nothing, whatever its length.
+	empty := &btf.Struct{Name: "e", Size: 0}
+	v, err := Format(&btf.Array{Type: empty, Nelems: 0x7fffffff}, nil)
+	if err != nil || len(v.([]any)) != 0 {
+		t.Errorf("array of empty structs: %v, %v", v, err)
+	}
+	// A zeroed unsigned char array is numbers; a zeroed char array a string.
+	if s := mustJSON(t, mustFormat(t, &btf.Array{Type: u8, Nelems: 3}, []byte{0, 0, 0})); s != "[0,0,0]" {
+		t.Errorf("zeroed unsigned char[3] = %s", s)
+	}
+	if s := mustJSON(t, mustFormat(t, &btf.Array{Type: char, Nelems: 3}, []byte{0, 0, 0})); s != `""` {
+		t.Errorf("zeroed char[3] = %s", s)
+	}
+	// Broken JSON is an error, not a string.
+	if _, err := Parse(&btf.Array{Type: char, Nelems: 8}, `"abc`); !errors.Is(err, os.ErrInvalid) {
+		t.Errorf(`Parse("abc): %v`, err)
+	}
+	// Union members given together must agree.
+	u := &btf.Union{Name: "u", Size: 4, Members: []btf.Member{
+		{Name: "n", Type: u32},
+		{Name: "b", Type: &btf.Array{Type: tU8, Nelems: 4}},
+	}}
+	if _, err := Parse(u, `{"n": 1, "b": [2, 3, 4, 5]}`); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "disagree") {
+		t.Errorf("disagreeing union members: %v", err)
+	}
+	b, err := Parse(u, `{"n": 1, "b": [1, 0, 0, 0]}`)
+	if err != nil || !bytes.Equal(b, []byte{1, 0, 0, 0}) {
+		t.Errorf("agreeing union members: % x, %v", b, err)
+	}
+}
+
+func mustFormat(t *testing.T, typ btf.Type, b []byte) any {
+	t.Helper()
+	v, err := Format(typ, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

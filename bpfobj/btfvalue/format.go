@@ -236,8 +236,11 @@ func formatArray(t *btf.Array, b []byte, depth int) (any, error) {
 	if total > uint64(len(b)) {
 		return nil, errs.Markf(ErrInvalid, "array of %d x %d bytes does not fit in %d bytes", t.Nelems, elemSize, len(b))
 	}
+	if elemSize == 0 {
+		return []any{}, nil // an array of empty structs holds nothing
+	}
 	if isChar(t.Type) {
-		if s, ok := printable(b[:t.Nelems]); ok {
+		if s, ok := printable(b[:t.Nelems], plainChar(t.Type)); ok {
 			return s, nil
 		}
 	}
@@ -392,13 +395,25 @@ func isChar(elem btf.Type) bool {
 	return i.Encoding&btf.Char != 0 || i.Name == "char" || i.Name == "signed char" || i.Name == "unsigned char"
 }
 
+// plainChar reports whether elem is C's plain char, whose arrays are
+// strings even when empty; arrays of signed or unsigned char are strings
+// only when they hold some text (a zeroed unsigned char mac[6] is six
+// numbers, as bpftool prints it).
+func plainChar(elem btf.Type) bool {
+	i, ok := btf.QualifiedType(elem).(*btf.Int)
+	return ok && i.Name == "char"
+}
+
 // printable returns b as a string when it holds printable ASCII up to the
 // first NUL and only NULs after it, so that parsing the string back gives
-// the same bytes.
-func printable(b []byte) (string, bool) {
+// the same bytes. An empty string counts only when allowEmpty.
+func printable(b []byte, allowEmpty bool) (string, bool) {
 	end := bytes.IndexByte(b, 0)
 	if end < 0 {
 		end = len(b)
+	}
+	if end == 0 && !allowEmpty {
+		return "", false
 	}
 	for _, c := range b[:end] {
 		if c < 0x20 || c > 0x7e {

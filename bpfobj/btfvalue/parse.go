@@ -51,6 +51,9 @@ func Parse(typ btf.Type, s string) ([]byte, error) {
 
 	v, err := decodeJSON(trimmed)
 	if err != nil {
+		if strings.ContainsAny(trimmed[:1], `{["`) {
+			return nil, errs.Markf(ErrInvalid, "%q is not valid JSON: %v", trimmed, err)
+		}
 		// Not JSON: a bare word such as an enum name or a string.
 		v = trimmed
 	}
@@ -246,17 +249,48 @@ func toBig(v any) (*big.Int, error) {
 
 func parseBigInt(s string) (*big.Int, error) {
 	s = strings.TrimSpace(s)
-	if n, ok := new(big.Int).SetString(s, 0); ok {
+	if n, ok := new(big.Int).SetString(s, ParseBase(s)); ok {
 		return n, nil
 	}
-	// JSON numbers such as 1e3 or 5.0 that are whole.
-	if f, _, err := big.ParseFloat(s, 10, 256, big.ToNearestEven); err == nil && f.IsInt() {
+	// JSON numbers such as 1e3 or 5.0 that are whole. The exponent is
+	// checked before the integer is built: 1e646000000 would take
+	// hundreds of megabytes.
+	if f, _, err := big.ParseFloat(s, 10, 256, big.ToNearestEven); err == nil && f.IsInt() && f.MantExp(nil) <= 129 {
 		n, _ := f.Int(nil)
 		if n.BitLen() <= 128 {
 			return n, nil
 		}
 	}
 	return nil, fmt.Errorf("%q is not an integer", s)
+}
+
+// ParseBase is the base argument for big.Int.SetString and
+// strconv.ParseInt that reads s in IntBase(s): 0 (the prefix decides) when
+// s has a 0x, 0o or 0b prefix, else 10.
+func ParseBase(s string) int {
+	if IntBase(s) != 10 {
+		return 0
+	}
+	return 10
+}
+
+// IntBase is the base in which to read the integer s: 16, 8 or 2 with a
+// 0x, 0o or 0b prefix (after an optional sign), else 10. A leading zero
+// does not make a number octal: "010" is ten, as a user typing a port or
+// an index means it. ParseBase gives the base argument for strconv.
+func IntBase(s string) int {
+	s = strings.TrimLeft(s, "+-")
+	if len(s) > 2 && s[0] == '0' {
+		switch s[1] {
+		case 'x', 'X':
+			return 16
+		case 'o', 'O':
+			return 8
+		case 'b', 'B':
+			return 2
+		}
+	}
+	return 10
 }
 
 func encodeEnum(t *btf.Enum, v any, buf []byte, bits uint64) error {
@@ -390,9 +424,9 @@ func fields(v any) (map[string]any, []string, bool) {
 	return nil, nil, false
 }
 
-// encodeMembers fills a struct or union from an object. Members are written
-// in declaration order, so for a union the last given member wins where
-// members overlap; missing members and padding are zero.
+// encodeMembers fills a struct or union from an object. Members given
+// together that overlap (union members) must encode to the same bytes;
+// missing members and padding are zero.
 func encodeMembers(members []btf.Member, typ btf.Type, v any, buf []byte, depth int, path string) error {
 	given, names, ok := fields(v)
 	if !ok {
@@ -416,13 +450,33 @@ func encodeMembers(members []btf.Member, typ btf.Type, v any, buf []byte, depth 
 		}
 	}
 	clear(buf)
+	// Members that share bytes (those of a union) must agree on them: a
+	// dump prints every member of a union, and reading it back must give
+	// the same bytes, but {"u32": 1, "bytes": [2, 3, 4, 5]} is a mistake.
+	scratch := make([]byte, len(buf))
+	writer := make([]string, len(buf))
 	for _, m := range flat {
 		val, ok := given[m.Name]
 		if !ok {
 			continue
 		}
-		if err := encodeMember(m, val, buf, depth, path+"."+m.Name); err != nil {
+		if m.BitfieldSize > 0 {
+			if err := encodeMember(m, val, buf, depth, path+"."+m.Name); err != nil {
+				return err
+			}
+			continue
+		}
+		clear(scratch)
+		if err := encodeMember(m, val, scratch, depth, path+"."+m.Name); err != nil {
 			return err
+		}
+		size, _ := Size(m.Type) // encodeMember checked it
+		off := int(m.Offset / 8)
+		for i := off; i < off+size; i++ {
+			if writer[i] != "" && buf[i] != scratch[i] {
+				return pathError(path, invalidf("members %q and %q of %s share bytes and disagree on them: give one of them", writer[i], m.Name, typeName(typ)))
+			}
+			buf[i], writer[i] = scratch[i], m.Name
 		}
 	}
 	return nil

@@ -28,6 +28,10 @@ func ExitCode(err error) int {
 		return ExitOK
 	case isUsage(err):
 		return ExitUsage
+	case isVerifierRejection(err):
+		// The kernel says EACCES or EINVAL; neither means the caller lacks
+		// privileges or typed a bad flag: the program itself was refused.
+		return ExitFailure
 	case errors.Is(err, os.ErrPermission):
 		return ExitPermission
 	case errors.Is(err, ebpf.ErrNotSupported), errors.Is(err, errors.ErrUnsupported):
@@ -39,4 +43,11 @@ func ExitCode(err error) int {
 	default:
 		return ExitFailure
 	}
+}
+
+// isVerifierRejection reports whether err is a program the verifier
+// refused to load.
+func isVerifierRejection(err error) bool {
+	var ve *ebpf.VerifierError
+	return errors.As(err, &ve)
 }

@@ -31,6 +31,7 @@ func TestExitCode(t *testing.T) {
 		{fmt.Errorf("open: %w", unix.ENOENT), ExitNotFound},
 		{fmt.Errorf("size: %w", os.ErrInvalid), ExitUsage},
 		{fmt.Errorf("env: %w", os.ErrExist), ExitUsage},
+		{fmt.Errorf("load: %w", &ebpf.VerifierError{Cause: unix.EACCES}), ExitFailure},
 	} {
 		if got := ExitCode(tc.err); got != tc.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
