@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/xdpkit/xdpkit/internal/bpffs"
 	"github.com/xdpkit/xdpkit/internal/caps"
 )
 
@@ -44,10 +45,8 @@ func RequirePrivileged(t testing.TB) {
 // RequireBPFFS skips or fails unless a BPF filesystem is mounted at dir.
 func RequireBPFFS(t testing.TB, dir string) {
 	t.Helper()
-	var st syscall.Statfs_t
-	const bpfFSMagic = 0xcafe4a11
-	if err := syscall.Statfs(dir, &st); err != nil || st.Type != bpfFSMagic {
-		SkipOrFail(t, "no bpffs at %s (mount -t bpf bpf %s)", dir, dir)
+	if err := bpffs.Check(dir); err != nil {
+		SkipOrFail(t, "no bpffs at %s: %v", dir, err)
 	}
 }
 
