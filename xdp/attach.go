@@ -59,7 +59,7 @@ func (o AttachOptions) Validate() error {
 	switch o.Mode {
 	case "", ModeNative, ModeGeneric:
 	case ModeOffload:
-		return fmt.Errorf("attaching in offload mode is not supported: use native or generic: %w", errors.ErrUnsupported)
+		return errs.Markf(errors.ErrUnsupported, "attaching in offload mode is not supported: use native or generic")
 	default:
 		return errs.Markf(os.ErrInvalid, "mode %q: use native or generic", o.Mode)
 	}
@@ -110,7 +110,7 @@ func Attach(opts AttachOptions) (_ *Attachment, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pin := ""
+	var pin *pinPath
 	if opts.Pin != "" {
 		if pin, err = checkPinPath(opts.Pin); err != nil {
 			return nil, err
@@ -135,9 +135,14 @@ func Attach(opts AttachOptions) (_ *Attachment, err error) {
 	if err != nil {
 		return nil, explainAttach(err, opts.Interface, mode)
 	}
-	if pin != "" {
-		if err := a.lnk.Pin(pin); err != nil {
-			return nil, fmt.Errorf("pin link at %s: %w", pin, err)
+	if pin != nil {
+		if err := pin.mkdir(); err != nil {
+			pin.cleanup()
+			return nil, err
+		}
+		if err := a.lnk.Pin(pin.path); err != nil {
+			pin.cleanup()
+			return nil, fmt.Errorf("pin link at %s: %w", pin.path, err)
 		}
 	}
 
@@ -151,8 +156,8 @@ func Attach(opts AttachOptions) (_ *Attachment, err error) {
 	if info, err := a.lnk.Info(); err == nil {
 		p.LinkID = info.ID
 	}
-	if pin != "" {
-		p.Pins = []string{pin}
+	if pin != nil {
+		p.Pins = []string{pin.path}
 	}
 	a.info = Interface{Name: opts.Interface, Index: ifindex, Mode: mode, Programs: []Program{p}}
 	return a, nil

@@ -22,6 +22,15 @@ const xdpAttachedMulti = 4
 // sorted by interface index. Interfaces without a program are included with
 // no Programs.
 //
+// Whether a bpf_link holds a program is asked of the kernel for the
+// interface of this network namespace (see the top of owner.go): an
+// RTM_SETLINK that replaces the program by itself, which changes nothing
+// but sends an RTM_NEWLINK notification. When several XDP links of
+// different namespaces match the interface index and program, the
+// program's LinkID is 0 and LinkCandidates lists them. Without
+// CAP_NET_ADMIN, a matching link is taken for the interface's, which is
+// wrong when it is another namespace's.
+//
 // Without CAP_SYS_ADMIN, Status still returns what netlink says (interface,
 // mode, program id) together with an error matching ErrIncomplete and
 // os.ErrPermission; callers may print the partial result.
@@ -160,12 +169,6 @@ func progIDsPerMode(ifindex int) (map[Mode]uint32, error) {
 	return ids, nil
 }
 
-// linkKey identifies an XDP bpf_link by what netlink also knows.
-type linkKey struct {
-	ifindex int
-	prog    ebpf.ProgramID
-}
-
 // describe fills in the name, tag, type and attachment of every program
 // in ifaces. Without privileges it returns an ErrIncomplete error and
 // leaves the fields it could not read empty.
@@ -195,7 +198,8 @@ func describe(ifaces []Interface) error {
 		in := &ifaces[i]
 		for j := range in.Programs {
 			p := &in.Programs[j]
-			if err := programInfo(p); err != nil {
+			prog, err := openProgram(p)
+			if err != nil {
 				if errors.Is(err, os.ErrPermission) {
 					return newError(ErrIncomplete, err, "XDP program names and tags need CAP_SYS_ADMIN: run as root (sudo xdpkit ...) to see them")
 				}
@@ -204,57 +208,54 @@ func describe(ifaces []Interface) error {
 					return err
 				}
 			}
-			p.Via = ViaNetlink
-			if id, ok := links[linkKey{in.Index, p.ID}]; ok {
-				p.Via = ViaLink
-				p.LinkID = id
-				p.Pins = pins[id]
+			var via Via
+			if prog != nil {
+				via, _ = probeOwner(in.Index, p.Mode, prog)
+				prog.Close()
 			}
+			setVia(p, via, links[linkKey{in.Index, p.ID}], pins)
 		}
 	}
 	return nil
 }
 
-// programInfo fills p's name, tag and type from the kernel.
-func programInfo(p *Program) error {
+// setVia fills in how p is attached: via as probeOwner found it (empty
+// when it could not tell), and the XDP links matching p's ifindex and
+// program, which may be of other network namespaces.
+func setVia(p *Program, via Via, candidates []link.ID, pins map[link.ID][]string) {
+	if via == "" {
+		// Without the probe (no CAP_NET_ADMIN, or the program changed
+		// meanwhile) a matching link is the best guess, wrong when the
+		// link is another namespace's.
+		via = ViaNetlink
+		if len(candidates) > 0 {
+			via = ViaLink
+		}
+	}
+	p.Via = via
+	if via != ViaLink {
+		return
+	}
+	if len(candidates) == 1 {
+		p.LinkID = candidates[0]
+		p.Pins = pins[p.LinkID]
+		return
+	}
+	p.LinkCandidates = candidates
+}
+
+// openProgram opens p by id and fills its name, tag and type from the
+// kernel. It needs CAP_SYS_ADMIN.
+func openProgram(p *Program) (*ebpf.Program, error) {
 	prog, err := ebpf.NewProgramFromID(p.ID)
 	if err != nil {
-		return fmt.Errorf("program id %d: %w", p.ID, err)
+		return nil, fmt.Errorf("program id %d: %w", p.ID, err)
 	}
-	defer prog.Close()
 	info, err := prog.Info()
 	if err != nil {
-		return fmt.Errorf("program id %d: info: %w", p.ID, err)
+		prog.Close()
+		return nil, fmt.Errorf("program id %d: info: %w", p.ID, err)
 	}
 	p.Name, p.Tag, p.Type = info.Name, info.Tag, info.Type
-	return nil
-}
-
-// xdpLinks returns the ids of the kernel's XDP bpf_links by interface index
-// and program id. Links are global, ifindexes are per network namespace: a
-// link in another namespace with the same ifindex and program would be
-// taken for one in ours, which only makes a netlink attachment of that
-// same program show as a link.
-func xdpLinks() (map[linkKey]link.ID, error) {
-	links := make(map[linkKey]link.ID)
-	var it link.Iterator
-	defer it.Close()
-	for it.Next() {
-		info, err := it.Link.Info()
-		if err != nil {
-			continue // gone or not readable: not ours to report
-		}
-		if info.Type != link.XDPType {
-			continue
-		}
-		x := info.XDP()
-		if x == nil || x.Ifindex == 0 {
-			continue // detached link
-		}
-		links[linkKey{int(x.Ifindex), info.Program}] = info.ID
-	}
-	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("iterate bpf links: %w", err)
-	}
-	return links, nil
+	return prog, nil
 }

@@ -10,9 +10,16 @@
 //
 // Status reads the attached program ids per mode from netlink
 // (IFLA_XDP_DRV_PROG_ID, IFLA_XDP_SKB_PROG_ID, IFLA_XDP_HW_PROG_ID), tells
-// bpf_links from netlink attachments by iterating the kernel's links, and
-// names programs from their kernel info. Reading netlink needs no privilege;
-// program info and link iteration need CAP_SYS_ADMIN.
+// bpf_links from netlink attachments by asking netlink whether a link owns
+// the hook (a no-op replace that the kernel refuses with EBUSY for a
+// link), finds the link among the kernel's links, and names programs from
+// their kernel info. Reading netlink needs no privilege; program info and
+// link iteration need CAP_SYS_ADMIN, the probe CAP_NET_ADMIN.
+//
+// bpf_links do not record their network namespace: when several
+// namespaces have the same program linked to interfaces with the same
+// index, Status says a link holds the program without saying which
+// (Program.LinkCandidates) and Detach refuses to choose.
 //
 // Everything happens in the network namespace of the calling thread.
 package xdp
@@ -65,7 +72,7 @@ func ParseMode(s string) (Mode, error) {
 	case "offload", "hw":
 		return ModeOffload, nil
 	}
-	return "", errs.Markf(os.ErrInvalid, "unknown XDP mode %q: use native or generic", s)
+	return "", errs.Markf(os.ErrInvalid, "unknown XDP mode %q: the modes are native (or driver, drv), generic (or skb) and offload (or hw)", s)
 }
 
 // linkFlags returns the attach flags of m for a bpf_link.
@@ -125,10 +132,19 @@ type Program struct {
 	Type ebpf.ProgramType
 	Mode Mode
 	Via  Via
-	// LinkID is the bpf_link holding the program when Via is ViaLink.
+	// LinkID is the bpf_link holding the program when Via is ViaLink, or
+	// 0 when that link cannot be told apart from links of other network
+	// namespaces (see LinkCandidates).
 	LinkID link.ID
+	// LinkCandidates, set only when Via is ViaLink and LinkID is 0, are
+	// the XDP links with this program and interface index. A link does not
+	// say its network namespace and ifindexes are per namespace (lo is 1
+	// in each), so when several namespaces have the program attached
+	// through a link to an interface with this index, one of them is this
+	// interface's and the kernel does not say which.
+	LinkCandidates []link.ID
 	// Pins are the paths on mounted BPF filesystems where the link is
-	// pinned; empty when it is held only by a process.
+	// pinned; empty when it is held only by a process or LinkID is 0.
 	Pins []string
 }
 
@@ -143,6 +159,9 @@ func (p Program) Describe() string {
 	switch p.Via {
 	case ViaLink:
 		via = fmt.Sprintf("link %d", p.LinkID)
+		if p.LinkID == 0 {
+			via = "link ?"
+		}
 	case "":
 		via = "attach type unknown"
 	}
@@ -170,6 +189,11 @@ var (
 	ErrAmbiguous error = &kind{"several XDP programs", os.ErrInvalid}
 	// ErrNotBPFFS: a pin path is not on a BPF filesystem (os.ErrInvalid).
 	ErrNotBPFFS = bpffs.ErrNotBPFFS
+	// ErrAmbiguousLink: a bpf_link holds the program to detach, but
+	// several XDP links of different network namespaces match the
+	// interface index and program, and the kernel does not say which is
+	// this namespace's (matches no os sentinel).
+	ErrAmbiguousLink error = &kind{"bpf_link of another network namespace may match", nil}
 	// ErrIncomplete: Status could read netlink but not the programs' info
 	// or the kernel's links, for lack of CAP_SYS_ADMIN (os.ErrPermission).
 	ErrIncomplete error = &kind{"XDP status incomplete", os.ErrPermission}

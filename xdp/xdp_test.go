@@ -309,7 +309,9 @@ func TestErrors(t *testing.T) {
 		{"pin not on bpffs", xdp.AttachOptions{Interface: iface, ObjectPath: pass, Pin: filepath.Join(t.TempDir(), "l")},
 			[]error{xdp.ErrNotBPFFS, os.ErrInvalid}, []string{"is not on a BPF filesystem", "mount -t bpf bpf /sys/fs/bpf"}},
 		{"offload", xdp.AttachOptions{Interface: iface, ObjectPath: pass, Mode: xdp.ModeOffload},
-			[]error{errors.ErrUnsupported}, []string{"offload"}},
+			[]error{errors.ErrUnsupported}, []string{"offload mode is not supported: use native or generic"}},
+		{"pin with a dot", xdp.AttachOptions{Interface: iface, ObjectPath: pass, Pin: filepath.Join(mountBPFFS(t), "links", "link.v1")},
+			[]error{os.ErrInvalid}, []string{"bpffs names cannot contain '.'", `"link.v1"`}},
 		{"native on lo", xdp.AttachOptions{Interface: "lo", ObjectPath: pass},
 			[]error{ebpf.ErrNotSupported}, []string{"native XDP", "--mode generic"}},
 	} {
@@ -328,6 +330,9 @@ func TestErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), m) {
 					t.Errorf("error %q does not contain %q", err, m)
 				}
+			}
+			if msg := err.Error(); strings.HasSuffix(msg, ": unsupported operation") || strings.HasSuffix(msg, ": invalid argument") {
+				t.Errorf("error %q ends in its sentinel's text", msg)
 			}
 		})
 	}
@@ -369,5 +374,36 @@ func TestValidate(t *testing.T) {
 		if err := o.Validate(); !errors.Is(err, os.ErrInvalid) {
 			t.Errorf("Validate(%+v) = %v, want os.ErrInvalid", o, err)
 		}
+	}
+}
+
+// TestPinDirsCleanup checks that a failed Attach leaves none of the
+// directories of its pin path behind.
+func TestPinDirsCleanup(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	bpffs := mountBPFFS(t)
+	for _, tc := range []struct {
+		name string
+		opts xdp.AttachOptions
+	}{
+		// Fails in the kernel, after the pin path was checked.
+		{"native on lo", xdp.AttachOptions{Interface: "lo", Object: builtin.XDPPassObject()}},
+		// The directories would be fine, the pin's name is not.
+		{"dot", xdp.AttachOptions{Interface: "lo", Object: builtin.XDPPassObject(), Mode: xdp.ModeGeneric}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Pin = filepath.Join(bpffs, "a", "b", "link")
+			if tc.name == "dot" {
+				tc.opts.Pin += ".v1"
+			}
+			a, err := xdp.Attach(tc.opts)
+			if err == nil {
+				a.Close()
+				t.Fatal("Attach succeeded")
+			}
+			if _, err := os.Lstat(filepath.Join(bpffs, "a")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("after a failed Attach (%v): %s/a: %v, want it not created", err, bpffs, err)
+			}
+		})
 	}
 }

@@ -121,12 +121,19 @@ func newDetachCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "detach IFACE",
 		Short: "Detach the XDP program from an interface",
-		Long: `Detach the XDP programs attached to IFACE (only the one in --mode when
-given), whoever attached them: a bpf_link is detached and every pin of it on
-a mounted BPF filesystem removed; a program attached through netlink
-(ip link set dev X xdp ...) is removed through netlink.
+		Long: `Detach the XDP programs attached to IFACE in the current network namespace
+(only the one in --mode when given), whoever attached them: a program
+attached through netlink (ip link set dev X xdp ...) is removed through
+netlink; a bpf_link is detached and every pin of it on a mounted BPF
+filesystem removed.
 
-Needs CAP_NET_ADMIN and CAP_SYS_ADMIN (to find the bpf_link).`,
+bpf_links do not record their network namespace: if links of other
+namespaces hold the same program on an interface with the same index (lo is
+1 in every namespace), detach cannot tell which is IFACE's, lists them and
+detaches nothing; use bpftool link detach id ID then.
+
+Needs CAP_NET_ADMIN and CAP_SYS_ADMIN (to open the program and find the
+bpf_link).`,
 		Example: `  xdpkit detach veth0
   xdpkit detach eth0 --mode generic`,
 		Args: exactArgs(1),

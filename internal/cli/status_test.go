@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/xdpkit/xdpkit/internal/builtin"
 	"github.com/xdpkit/xdpkit/internal/testutil"
+	"github.com/xdpkit/xdpkit/xdp"
 )
 
 // xdpTestVeth creates a veth pair with unique names in the root network
@@ -77,11 +79,20 @@ func waitDetached(t *testing.T, iface string) {
 // netlink, and removes it when the test ends.
 func attachNetlink(t *testing.T, iface string, flags int) {
 	t.Helper()
+	attachNetlinkNamed(t, iface, flags, "xdp_pass")
+}
+
+// attachNetlinkNamed is attachNetlink with the program loaded under name
+// (empty: none).
+func attachNetlinkNamed(t *testing.T, iface string, flags int, name string) {
+	t.Helper()
 	spec, err := builtin.XDPPassSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := ebpf.NewProgram(spec.Programs["xdp_pass"])
+	ps := spec.Programs["xdp_pass"].Copy()
+	ps.Name = name
+	prog, err := ebpf.NewProgram(ps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,5 +207,44 @@ func TestStatusErrors(t *testing.T) {
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) {
 			t.Errorf("xdpkit %v: exit %d, stderr %q; want exit %d and %q", tc.args, r.code, r.stderr, tc.code, tc.msg)
 		}
+	}
+}
+
+// TestStatusNameless checks that a program loaded without a name still
+// shows its type.
+func TestStatusNameless(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	iface := xdpTestVeth(t)
+	attachNetlinkNamed(t, iface, unix.XDP_FLAGS_SKB_MODE, "")
+	in := xdpStatusJSON(t, iface)
+	if len(in.Programs) != 1 || in.Programs[0].Name != "" || in.Programs[0].Type != "XDP" || in.Programs[0].Attach != "netlink" {
+		t.Fatalf("status --json = %+v, want a nameless XDP program via netlink", in)
+	}
+}
+
+// TestStatusLinkUnknown checks how status shows a program held by one of
+// several bpf_links of different network namespaces (xdp's
+// TestNetnsSameIfindex sets that up for real).
+func TestStatusLinkUnknown(t *testing.T) {
+	p := xdp.Program{ID: 42, Name: "xdp_pass", Type: ebpf.XDP, Mode: xdp.ModeGeneric, Via: xdp.ViaLink, LinkCandidates: []link.ID{5, 7}}
+	if got := attachText(p); got != "link ?" {
+		t.Errorf("attachText = %q, want link ?", got)
+	}
+	j := programToJSON(p)
+	if j.Attach != "link" || j.LinkID != 0 || len(j.LinkCandidates) != 2 || j.LinkCandidates[0] != 5 || j.LinkCandidates[1] != 7 ||
+		!strings.Contains(j.Note, "5, 7") || !strings.Contains(j.Note, "network namespace") || j.Type != "XDP" {
+		t.Errorf("programToJSON = %+v", j)
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"link_candidates":[5,7]`) || strings.Contains(string(b), "link_id") {
+		t.Errorf("JSON %s", b)
+	}
+
+	p.LinkID, p.LinkCandidates = 5, nil
+	if j := programToJSON(p); j.Note != "" || j.LinkCandidates != nil || attachText(p) != "link 5" {
+		t.Errorf("known link: %+v, %q", j, attachText(p))
 	}
 }
