@@ -61,7 +61,7 @@ type End struct {
 }
 
 // Env is a live test environment, made by Setup or found by Open. Close
-// (or Teardown) removes its veth pair and namespaces.
+// removes its veth pair and namespaces.
 type Env struct {
 	// Name is the env's name, as given to Open and Teardown.
 	Name string
@@ -77,6 +77,10 @@ type Env struct {
 	// Temporary reports that the env belongs to a process (see
 	// Spec.Temporary).
 	Temporary bool
+	// Notes says, one sentence each, where Setup made the env differently
+	// from what the spec asked by default, such as without IPv6 on a
+	// machine that disables it. Empty for an env found by Open.
+	Notes []string
 
 	mu     sync.Mutex
 	closed bool
@@ -100,9 +104,16 @@ func step(name, s string) error {
 // persists until Close or Teardown, also after this process exits (unless
 // spec.Temporary and swept by SweepOrphans).
 //
+// Where IPv6 is disabled (sysctl net.ipv6.conf.all.disable_ipv6=1, common
+// in containers), an env with default addresses is made without IPv6 and
+// Env.Notes says so; an explicit spec.IPv6 fails with an error matching
+// errors.ErrUnsupported.
+//
 // A name in use fails with an error matching os.ErrExist; an invalid spec
-// with one matching os.ErrInvalid. On any failure, and when ctx is
-// cancelled halfway, Setup removes whatever it had made before returning.
+// with one matching os.ErrInvalid. Setup waits while another process sets
+// up or tears down an env, until ctx is done. On any failure, and when ctx
+// is cancelled halfway, Setup removes whatever it had made before
+// returning.
 func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -120,7 +131,7 @@ func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 		}
 	}()
 
-	unlock, err := lockState()
+	unlock, err := lockState(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +182,7 @@ func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 		undo = append(undo, func() error { releaseOwner(name, f); env.owner = nil; return nil })
 	}
 
+	explicitIPv6 := spec.IPv6.IsValid()
 	if err := pickAddresses(&spec); err != nil {
 		return nil, err
 	}
@@ -245,6 +257,23 @@ func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("find %s in netns %s: %w", env.Inner.Interface, env.Inner.Netns, err)
 	}
+	if spec.IPv6.IsValid() {
+		for _, end := range []End{env.Outer, env.Inner} {
+			why, err := ipv6Disabled(end)
+			if err != nil {
+				return nil, err
+			}
+			if why == "" {
+				continue
+			}
+			if explicitIPv6 {
+				return nil, errIPv6Disabled(why)
+			}
+			spec.IPv6 = netip.Prefix{}
+			env.Notes = append(env.Notes, fmt.Sprintf("IPv6 is disabled %s: the env has no IPv6 addresses", why))
+			break
+		}
+	}
 	for _, a := range []struct {
 		h    *netlink.Handle
 		link netlink.Link
@@ -263,6 +292,10 @@ func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 			addr.Flags = unix.IFA_F_NODAD
 		}
 		if err := a.h.AddrAdd(a.link, addr); err != nil {
+			if a.p.Addr().Is6() && errors.Is(err, unix.EACCES) {
+				// What the kernel says when IPv6 is disabled on the link.
+				return nil, errIPv6Disabled(fmt.Sprintf("on %s", a.link.Attrs().Name))
+			}
 			return nil, fmt.Errorf("add address %s to %s: %w", a.p, a.link.Attrs().Name, err)
 		}
 	}
@@ -305,6 +338,54 @@ func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 	return env, nil
 }
 
+// ipv6Disabled returns where IPv6 is disabled for end's interface, such
+// as "on this machine (sysctl net.ipv6.conf.all.disable_ipv6=1)", or ""
+// when it is enabled. It reads the sysctls of the end's namespace.
+func ipv6Disabled(end End) (string, error) {
+	var why string
+	err := end.Do(func() error {
+		read := func(conf string) (bool, error) {
+			b, err := os.ReadFile("/proc/sys/net/ipv6/conf/" + conf + "/disable_ipv6")
+			if err != nil {
+				return false, err
+			}
+			return strings.TrimSpace(string(b)) != "0", nil
+		}
+		off, err := read(end.Interface)
+		if errors.Is(err, os.ErrNotExist) {
+			if _, serr := os.Stat("/proc/sys/net/ipv6"); errors.Is(serr, os.ErrNotExist) {
+				why = "in this kernel (booted with ipv6.disable=1)"
+			}
+			// Else the link has no IPv6 state for another reason (an MTU
+			// below 1280): adding the address says why.
+			return nil
+		}
+		if err != nil || !off {
+			return err
+		}
+		where := "on this machine"
+		if end.Netns != "" {
+			where = "in netns " + end.Netns
+		}
+		why = fmt.Sprintf("%s (sysctl net.ipv6.conf.%s.disable_ipv6=1)", where, end.Interface)
+		for _, conf := range []string{"all", "default"} {
+			if off, err := read(conf); err == nil && off {
+				why = fmt.Sprintf("%s (sysctl net.ipv6.conf.%s.disable_ipv6=1)", where, conf)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("check whether IPv6 is enabled on %s: %w", end.Interface, err)
+	}
+	return why, nil
+}
+
+func errIPv6Disabled(why string) error {
+	return errs.Markf(errors.ErrUnsupported, "IPv6 is disabled %s: use --no-ipv6 or enable it", why)
+}
+
 func peerOf(p netip.Prefix) netip.Prefix {
 	if !p.IsValid() {
 		return p
@@ -340,13 +421,21 @@ func checkFree(spec Spec) error {
 }
 
 // pickAddresses fills in the default addresses of spec, at a slot N no
-// other env nor interface of the current namespace uses, and checks that
-// explicit addresses of a non-isolated env do not collide with the
-// current namespace's. Call with the state lock held.
+// other env nor interface of the current namespace uses and, for a
+// non-isolated env, that no route of the current namespace overlaps (such
+// as a VPN's 10.0.0.0/8). It checks that explicit addresses of a
+// non-isolated env do not collide with the current namespace's addresses.
+// Call with the state lock held.
 func pickAddresses(spec *Spec) error {
 	used, err := usedAddresses(!spec.Isolated)
 	if err != nil {
 		return err
+	}
+	var routes []netip.Prefix
+	if !spec.Isolated {
+		if routes, err = routedPrefixes(); err != nil {
+			return err
+		}
 	}
 	inUse := func(p netip.Prefix) (netip.Addr, bool) {
 		for _, a := range used {
@@ -355,6 +444,17 @@ func pickAddresses(spec *Spec) error {
 			}
 		}
 		return netip.Addr{}, false
+	}
+	free := func(p netip.Prefix) bool {
+		if _, ok := inUse(p); ok {
+			return false
+		}
+		for _, r := range routes {
+			if r.Overlaps(p) {
+				return false
+			}
+		}
+		return true
 	}
 	for _, p := range []netip.Prefix{spec.IPv4, spec.IPv6} {
 		if !p.IsValid() || spec.Isolated {
@@ -372,10 +472,7 @@ func pickAddresses(spec *Spec) error {
 	first := defaultSlot(spec.Name)
 	for i := 0; i < 256; i++ {
 		v4, v6 := slotPrefixes((first + i) % 256)
-		if _, ok := inUse(v4); ok && needV4 {
-			continue
-		}
-		if _, ok := inUse(v6); ok && needV6 {
+		if (needV4 && !free(v4)) || (needV6 && !free(v6)) {
 			continue
 		}
 		if needV4 {
@@ -386,7 +483,34 @@ func pickAddresses(spec *Spec) error {
 		}
 		return nil
 	}
-	return errors.New("no free default subnet left in 10.11.0.0/16 and fc00:dead:cafe::/48: tear down unused envs (xdpkit env list) or give addresses explicitly")
+	return errors.New("no free default subnet left in 10.11.0.0/16 and fc00:dead:cafe::/48 (envs, addresses and routes of this namespace use them all): tear down unused envs (xdpkit env list), give addresses explicitly, or use --isolated")
+}
+
+// routedPrefixes returns the destinations of the current namespace's
+// routes in the main table, but for default routes.
+func routedPrefixes() ([]netip.Prefix, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	defer h.Close()
+	routes, err := h.RouteList(nil, netlink.FAMILY_ALL)
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	var ps []netip.Prefix
+	for _, r := range routes {
+		if r.Dst == nil {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(r.Dst.IP)
+		ones, _ := r.Dst.Mask.Size()
+		if !ok || ones == 0 {
+			continue
+		}
+		ps = append(ps, netip.PrefixFrom(ip.Unmap(), ones).Masked())
+	}
+	return ps, nil
 }
 
 // usedAddresses returns the addresses of all envs and, with current, of
@@ -593,12 +717,15 @@ func List() ([]string, error) {
 // Teardown removes the env name: its veth pair and namespaces, complete or
 // not. It fails with an error matching os.ErrNotExist when there is no
 // such env. Processes still running inside the namespace keep it alive
-// (unnamed) until they exit, but without the veth pair.
+// (unnamed) until they exit, but without the veth pair. It gives up after
+// a minute if another process holds the netenv lock that long.
 func Teardown(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	unlock, err := lockState()
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	unlock, err := lockState(ctx)
 	if err != nil {
 		return fmt.Errorf("tear down env %q: %w", name, err)
 	}
@@ -670,9 +797,6 @@ func (e *Env) Close() error {
 	e.owner = nil
 	return nil
 }
-
-// Teardown is Close.
-func (e *Env) Teardown() error { return e.Close() }
 
 // End returns the end on side.
 func (e *Env) End(side Side) End {

@@ -9,6 +9,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -102,13 +103,13 @@ func TestSetupPingExecTeardown(t *testing.T) {
 	t.Parallel()
 	ctx := ctxFor(t)
 	name := uniqueName()
-	env, err := netenv.Setup(ctx, netenv.Spec{Name: name})
+	env, err := netenv.Setup(ctx, netenv.Spec{Name: name, Temporary: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { env.Close() })
 
-	if env.Name != name || env.Queues != 1 || env.Isolated || env.Temporary {
+	if env.Name != name || env.Queues != 1 || env.Isolated || !env.Temporary {
 		t.Errorf("env %+v", env)
 	}
 	if env.Outer.Netns != "" || env.Inner.Netns != "xk-"+name || env.Outer.Interface != "xk-"+name || env.Inner.Interface != "xk-"+name+"-in" {
@@ -219,6 +220,7 @@ func TestSetupFailsMidway(t *testing.T) {
 		for _, isolated := range []bool{false, true} {
 			for _, temporary := range []bool{false, true} {
 				name := uniqueName()
+				t.Cleanup(func() { netenv.Teardown(name) })
 				restore := netenv.SetSetupHook(func(n, step string) error {
 					if n == name && step == s {
 						return errors.New("injected failure")
@@ -238,6 +240,7 @@ func TestSetupFailsMidway(t *testing.T) {
 	// A cancelled context stops setup and cleans up too.
 	ctx, cancel := context.WithCancel(context.Background())
 	name := uniqueName()
+	t.Cleanup(func() { netenv.Teardown(name) })
 	restore := netenv.SetSetupHook(func(n, step string) error {
 		if n == name && step == "addresses" {
 			cancel()
@@ -245,7 +248,7 @@ func TestSetupFailsMidway(t *testing.T) {
 		return nil
 	})
 	defer restore()
-	_, err := netenv.Setup(ctx, netenv.Spec{Name: name})
+	_, err := netenv.Setup(ctx, netenv.Spec{Name: name, Temporary: true})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled setup: %v", err)
 	}
@@ -254,7 +257,8 @@ func TestSetupFailsMidway(t *testing.T) {
 	// An explicit address already in use fails before anything is made.
 	taken := testutil.NewEnv(t, netenv.Spec{})
 	name = uniqueName()
-	_, err = netenv.Setup(ctxFor(t), netenv.Spec{Name: name, IPv4: taken.Outer.IPv4})
+	t.Cleanup(func() { netenv.Teardown(name) })
+	_, err = netenv.Setup(ctxFor(t), netenv.Spec{Name: name, IPv4: taken.Outer.IPv4, Temporary: true})
 	if !errors.Is(err, os.ErrExist) {
 		t.Fatalf("setup with an address in use: %v", err)
 	}
@@ -330,12 +334,15 @@ func TestParallelEnvsDoNotCollide(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	for i, env := range envs {
+	// Every cleanup first: a t.Fatal below must not leak the later envs.
+	for _, env := range envs {
 		if env != nil {
 			t.Cleanup(func() { env.Close() })
 		}
-		if errs[i] != nil {
-			t.Fatal(errs[i])
+	}
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 	// All alive at once: no two share a subnet, and each pair talks.
@@ -361,15 +368,17 @@ func TestParallelEnvsDoNotCollide(t *testing.T) {
 	wg.Wait()
 }
 
-// TestAcrossProcesses checks that an env outlives the process that made
-// it: another process (the ip command, and this one reading the kernel
-// afresh) finds it by name, and removes it.
+// TestAcrossProcesses checks that an env lives in the kernel, not in the
+// process that made it: another process (the ip command, and this one
+// reading the kernel afresh) finds it by name, and removes it. (The env is
+// Temporary so that a killed test run leaves nothing for long: envs that
+// are not are tested through the CLI's env setup.)
 func TestAcrossProcesses(t *testing.T) {
 	testutil.RequireNetenv(t)
 	t.Parallel()
 	ctx := ctxFor(t)
 	name := uniqueName()
-	made, err := netenv.Setup(ctx, netenv.Spec{Name: name, Queues: 3})
+	made, err := netenv.Setup(ctx, netenv.Spec{Name: name, Queues: 3, Temporary: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +397,7 @@ func TestAcrossProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opened.Name != made.Name || opened.Queues != 3 || opened.MTU != 1500 || opened.Isolated || opened.Temporary ||
+	if opened.Name != made.Name || opened.Queues != 3 || opened.MTU != 1500 || opened.Isolated || !opened.Temporary ||
 		opened.Outer.String() != made.Outer.String() || opened.Inner.String() != made.Inner.String() {
 		t.Errorf("Open:\n%+v\nSetup:\n%+v", opened, made)
 	}
@@ -415,10 +424,12 @@ func TestAcrossProcesses(t *testing.T) {
 	if err := netenv.Teardown(name); err != nil {
 		t.Fatal(err)
 	}
-	assertGone(t, name)
+	// Close releases the owner file that Teardown by name leaves to the
+	// (live) owner.
 	if err := made.Close(); err != nil {
 		t.Errorf("Close after Teardown by name: %v", err)
 	}
+	assertGone(t, name)
 }
 
 // TestSweepOrphans kills a process that owns a temporary env and checks
@@ -509,11 +520,196 @@ func TestHalfMadeEnv(t *testing.T) {
 	if _, err := netenv.Open(name); !errors.Is(err, netenv.ErrIncomplete) || !strings.Contains(err.Error(), "xdpkit env teardown "+name) {
 		t.Errorf("Open: %v", err)
 	}
-	if _, err := netenv.Setup(ctxFor(t), netenv.Spec{Name: name}); !errors.Is(err, os.ErrExist) {
+	if _, err := netenv.Setup(ctxFor(t), netenv.Spec{Name: name, Temporary: true}); !errors.Is(err, os.ErrExist) {
 		t.Errorf("Setup over a half-made env: %v", err)
 	}
 	if err := netenv.Teardown(name); err != nil {
 		t.Fatal(err)
 	}
 	assertGone(t, name)
+}
+
+// TestDoGoexit checks that Do returns, with an error, when fn ends its
+// goroutine (as t.FailNow would) instead of returning, and re-raises a
+// panic of fn.
+func TestDoGoexit(t *testing.T) {
+	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
+	errc := make(chan error, 1)
+	go func() {
+		errc <- env.Do(func() error {
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "Goexit") {
+			t.Errorf("Do of fn calling runtime.Goexit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Do hangs when fn calls runtime.Goexit")
+	}
+
+	func() {
+		defer func() {
+			if p := recover(); p != "boom" {
+				t.Errorf("panic in Do: recovered %v", p)
+			}
+		}()
+		env.Do(func() error { panic("boom") })
+	}()
+
+	// The threads Do used, Goexit or not, are back in this namespace: no
+	// goroutine lands on one left in the env's.
+	want, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if got, err := os.Readlink("/proc/thread-self/ns/net"); err != nil || got != want {
+				t.Errorf("a thread is in netns %s (%v), not %s", got, err, want)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestIPv6Disabled disables IPv6 in the outer namespace of an isolated env,
+// as containers often do in theirs, right before its veth is made: an env
+// with default addresses comes up without IPv6 and says so, one with an
+// explicit IPv6 prefix fails with errors.ErrUnsupported.
+func TestIPv6Disabled(t *testing.T) {
+	testutil.RequireNetenv(t)
+	// Not parallel: the hook is global (it only acts on this test's envs).
+	for _, explicit := range []bool{false, true} {
+		name := uniqueName()
+		t.Cleanup(func() { netenv.Teardown(name) })
+		restore := netenv.SetSetupHook(func(n, step string) error {
+			if n != name || step != "veth" {
+				return nil
+			}
+			out, err := exec(ctxFor(t), "ip", "netns", "exec", "xko-"+name, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+			if err != nil {
+				return fmt.Errorf("disable IPv6: %v: %s", err, out)
+			}
+			return nil
+		})
+		spec := netenv.Spec{Name: name, Isolated: true, Temporary: true}
+		if explicit {
+			spec.IPv6 = netip.MustParsePrefix("fc00:dead:beef::1/64")
+		}
+		env, err := netenv.Setup(ctxFor(t), spec)
+		restore()
+		const why = "IPv6 is disabled in netns xko-"
+		if explicit {
+			if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), why) ||
+				!strings.Contains(err.Error(), "(sysctl net.ipv6.conf.all.disable_ipv6=1): use --no-ipv6") {
+				t.Errorf("setup with --ipv6 where IPv6 is disabled: %v", err)
+			}
+			assertGone(t, name)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("setup where IPv6 is disabled: %v", err)
+		}
+		t.Cleanup(func() { env.Close() })
+		if len(env.Notes) != 1 || !strings.Contains(env.Notes[0], why) {
+			t.Errorf("notes %q", env.Notes)
+		}
+		if env.Outer.IPv6.IsValid() || env.Inner.IPv6.IsValid() || !env.Inner.IPv4.IsValid() {
+			t.Errorf("addresses: outer %v inner %v", env.Outer, env.Inner)
+		}
+		if _, err := env.Ping(ctxFor(t), netenv.PingOptions{Count: 1}); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestDefaultAddressesAvoidRoutes checks that the default subnet of an env
+// overlaps no route of the current namespace (a VPN's, say). It picks
+// addresses inside the outer namespace of an isolated env, so that the
+// route it adds there touches nothing else.
+func TestDefaultAddressesAvoidRoutes(t *testing.T) {
+	t.Parallel()
+	env := testutil.NewEnv(t, netenv.Spec{Isolated: true, NoIPv6: true})
+	name := uniqueName()
+	err := env.Outer.Do(func() error {
+		spec := netenv.Spec{Name: name}
+		if err := netenv.PickAddresses(&spec); err != nil {
+			return err
+		}
+		routed := spec.IPv4.Masked()
+		dst := &net.IPNet{IP: routed.Addr().AsSlice(), Mask: net.CIDRMask(routed.Bits(), 32)}
+		if err := netlink.RouteAdd(&netlink.Route{LinkIndex: env.Outer.Ifindex, Dst: dst}); err != nil {
+			return fmt.Errorf("add route to %s: %w", dst, err)
+		}
+		spec = netenv.Spec{Name: name}
+		if err := netenv.PickAddresses(&spec); err != nil {
+			return err
+		}
+		if spec.IPv4.Overlaps(routed) {
+			return fmt.Errorf("picked %s despite the route to %s", spec.IPv4, routed)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSetupWaitsForLock holds the netenv lock as a hung process would:
+// Setup waits until its context is done, then names the lock and holder.
+func TestSetupWaitsForLock(t *testing.T) {
+	testutil.RequireNetenv(t)
+	t.Parallel()
+	if err := os.MkdirAll(netenv.StateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(netenv.StateDir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	name := uniqueName()
+	t.Cleanup(func() { netenv.Teardown(name) })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = netenv.Setup(ctx, netenv.Spec{Name: name, Temporary: true})
+	f.Close()
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), path) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("process %d", os.Getpid())) {
+		t.Errorf("setup while the lock is held: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("setup gave up after %v, its context after 200ms", d)
+	}
+	assertGone(t, name)
+}
+
+// TestNetnsDirShared checks that after a setup NetnsDir is a shared mount,
+// as "ip netns add" leaves it.
+func TestNetnsDirShared(t *testing.T) {
+	testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 6 && f[4] == netenv.NetnsDir {
+			last = line // the topmost mount on it is the last one
+		}
+	}
+	if !strings.Contains(last, " shared:") {
+		t.Errorf("%s is not a shared mount: %q", netenv.NetnsDir, last)
+	}
 }

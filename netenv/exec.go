@@ -18,6 +18,10 @@ import (
 // XDP programs it attaches by ifindex) belong to that namespace and stay
 // there after Do returns. Goroutines fn starts do not run in the
 // namespace. Do costs a thread switch and two setns calls.
+//
+// fn runs on a goroutine of its own, so it must not call t.FailNow,
+// t.Fatal or t.Skip (nor runtime.Goexit): return an error instead. If it
+// does, Do returns an error saying so rather than hang.
 func (e End) Do(fn func() error) error {
 	if e.Netns == "" {
 		return fn()

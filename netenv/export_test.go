@@ -7,3 +7,7 @@ func SetSetupHook(hook func(name, step string) error) (restore func()) {
 	setupHook.Store(&hook)
 	return func() { setupHook.Store(nil) }
 }
+
+// PickAddresses fills in spec's default addresses as Setup would, seen
+// from the calling thread's namespace.
+func PickAddresses(spec *Spec) error { return pickAddresses(spec) }

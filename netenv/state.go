@@ -1,12 +1,14 @@
 package netenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -26,8 +28,18 @@ import (
 // read from the kernel, so it cannot go stale.
 const StateDir = "/run/xdpkit/netenv"
 
-// lockState takes the global netenv lock and returns its release.
-func lockState() (func(), error) {
+// lockWait bounds how long Teardown and SweepOrphans, which take no
+// context, wait for the state lock. Setting up or tearing down an env
+// holds it for well under a second, so a minute means its holder hangs.
+const lockWait = time.Minute
+
+// lockPoll is how often lockState tries the lock again.
+const lockPoll = 20 * time.Millisecond
+
+// lockState takes the global netenv lock and returns its release. It waits
+// while another process holds the lock, until ctx is done; the error then
+// names the lock file and, if /proc/locks tells, the holder's PID.
+func lockState(ctx context.Context) (func(), error) {
 	if err := os.MkdirAll(StateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", StateDir, err)
 	}
@@ -36,11 +48,57 @@ func lockState() (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := flock(f, unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+	var tick *time.Ticker
+	for {
+		err := flock(f, unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if tick == nil {
+			tick = time.NewTicker(lockPoll)
+			defer tick.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			holder := "another process"
+			if pid := lockHolder(f); pid != 0 {
+				holder = fmt.Sprintf("process %d (ps -p %d)", pid, pid)
+			}
+			f.Close()
+			return nil, fmt.Errorf("gave up waiting for the netenv lock %s, held by %s: %w (if that process hangs, stop it; \"fuser -v %s\" shows the holder)",
+				path, holder, context.Cause(ctx), path)
+		case <-tick.C:
+		}
 	}
 	return func() { f.Close() }, nil
+}
+
+// lockHolder returns the PID /proc/locks gives for the flock on f's file,
+// or 0 when it does not tell.
+func lockHolder(f *os.File) int {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return 0
+	}
+	b, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0
+	}
+	// Lines such as "1: FLOCK  ADVISORY  WRITE 1234 00:19:5678 0 EOF",
+	// with the device in hex and the inode in decimal.
+	id := fmt.Sprintf("%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 6 && fields[1] == "FLOCK" && fields[5] == id {
+			pid, _ := strconv.Atoi(fields[4])
+			return pid
+		}
+	}
+	return 0
 }
 
 func flock(f *os.File, how int) error {
@@ -115,7 +173,8 @@ func isOrphan(name string) bool {
 
 // SweepOrphans tears down the Temporary envs whose owner process has died
 // (a test binary killed before its cleanup ran) and returns their names.
-// Envs of running processes and persistent envs are left alone.
+// Envs of running processes and persistent envs are left alone. It gives
+// up after a minute if another process holds the netenv lock that long.
 func SweepOrphans() ([]string, error) {
 	entries, err := os.ReadDir(StateDir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -124,9 +183,11 @@ func SweepOrphans() ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", StateDir, err)
 	}
-	unlock, err := lockState()
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	unlock, err := lockState(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sweep orphaned envs: %w", err)
 	}
 	defer unlock()
 

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +49,6 @@ type envSetupFlags struct {
 	ipv4, ipv6     string
 	noIPv4, noIPv6 bool
 	isolated       bool
-	legacyIP       bool
 }
 
 func newEnvSetupCmd(g *globals) *cobra.Command {
@@ -82,9 +82,6 @@ With --json: one object describing the env.`, netenv.MaxNameLen),
 	fl.BoolVar(&f.noIPv4, "no-ipv4", false, "no IPv4 addresses")
 	fl.BoolVar(&f.noIPv6, "no-ipv6", false, "no IPv6 addresses")
 	fl.BoolVar(&f.isolated, "isolated", false, "put the outer end in a namespace of its own too (xko-NAME)")
-	// testenv.sh's --legacy-ip adds IPv4; xdpkit always does.
-	fl.BoolVar(&f.legacyIP, "legacy-ip", false, "accepted for testenv.sh users: IPv4 is on by default")
-	fl.MarkHidden("legacy-ip")
 	return cmd
 }
 
@@ -116,6 +113,9 @@ func runEnvSetup(cmd *cobra.Command, g *globals, name string, f envSetupFlags) e
 	env, err := netenv.Setup(cmd.Context(), spec)
 	if err != nil {
 		return caps.Explain(err, envCaps...)
+	}
+	for _, note := range env.Notes {
+		fmt.Fprintf(g.stderr, "note: %s\n", note)
 	}
 	if g.json {
 		return output.JSON(g.stdout, envToJSON(env))
@@ -152,8 +152,10 @@ func newEnvTeardownCmd(g *globals) *cobra.Command {
 		Use:   "teardown NAME...|--all",
 		Short: "Remove test environments",
 		Long: `Remove the envs NAME... (or, with --all, every env xdpkit made): the veth
-pair and the namespaces. Half-made envs are removed too. A NAME that does
-not exist fails with exit code 5; the others are still removed.
+pair and the namespaces. Half-made envs are removed too. The others are
+still removed when one fails. A NAME that does not exist fails with exit
+code 5, unless removing another env failed otherwise: that failure's exit
+code wins.
 
 With --json: one object per env removed.`,
 		Example: `  xdpkit env teardown test1
@@ -207,7 +209,24 @@ func runEnvTeardown(g *globals, names []string, all bool) error {
 			fmt.Fprintf(g.stdout, "removed env %s\n", n)
 		}
 	}
-	return errors.Join(failures...)
+	return mostSerious(failures)
+}
+
+// mostSerious joins errs into one error that lists them all but decides
+// the exit code by the most serious: an env that does not exist counts
+// only when nothing worse happened to the others.
+func mostSerious(failures []error) error {
+	var serious []error
+	for _, err := range failures {
+		if !errors.Is(err, os.ErrNotExist) {
+			serious = append(serious, err)
+		}
+	}
+	all := errors.Join(failures...)
+	if len(serious) == 0 || len(serious) == len(failures) {
+		return all
+	}
+	return errs.Markf(errors.Join(serious...), "%s", all)
 }
 
 func newEnvListCmd(g *globals) *cobra.Command {
@@ -215,7 +234,9 @@ func newEnvListCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List test environments",
 		Long: `List the envs xdpkit made, with their interfaces, addresses and namespaces.
-A half-made env (its veth pair gone) is listed as incomplete.
+A half-made env (its veth pair gone) is listed as incomplete. An env that
+cannot be read for another reason is listed with its error, and xdpkit then
+exits non-zero after listing the others.
 
 With --json: one object per env per line.`,
 		Args: exactArgs(0),
@@ -234,6 +255,7 @@ func runEnvList(g *globals) error {
 		return err
 	}
 	t := output.NewTable("NAME", "END", "NETNS", "INTERFACE", "IFINDEX", "IPV4", "IPV6", "QUEUES")
+	var failures []error
 	for _, n := range names {
 		env, err := netenv.Open(n)
 		if errors.Is(err, os.ErrPermission) {
@@ -242,34 +264,43 @@ func runEnvList(g *globals) error {
 		if errors.Is(err, os.ErrNotExist) && !errors.Is(err, netenv.ErrIncomplete) {
 			continue // removed meanwhile
 		}
-		// Other errors (a half-made env, or one torn down right now) are
-		// shown on its row: the other envs are still worth listing.
+		// A half-made env is shown as such on its row; an env that cannot
+		// be read is shown too, and its error reported after the list:
+		// the other envs are still worth listing.
+		incomplete := errors.Is(err, netenv.ErrIncomplete)
+		if err != nil && !incomplete {
+			failures = append(failures, err)
+		}
 		if g.json {
 			j := envJSON{Name: n}
 			if env != nil {
 				j = envToJSON(env)
 			} else {
 				j.Error = err.Error()
+				j.Incomplete = incomplete
 			}
 			if err := output.JSON(g.stdout, j); err != nil {
 				return err
 			}
 			continue
 		}
-		if env == nil {
+		switch {
+		case env != nil:
+			addEnvRows(t, env)
+		case incomplete:
 			t.Row(n, "-", "-", "(incomplete: remove it with xdpkit env teardown "+n+")", "", "", "", "")
-			continue
+		default:
+			t.Row(n, "-", "-", "(error: see below)", "", "", "", "")
 		}
-		addEnvRows(t, env)
 	}
-	if g.json {
-		return nil
+	if !g.json {
+		if t.Len() == 0 {
+			fmt.Fprintln(g.stderr, "no envs (make one with: xdpkit env setup NAME)")
+		} else if err := t.Write(g.stdout); err != nil {
+			return err
+		}
 	}
-	if t.Len() == 0 {
-		fmt.Fprintln(g.stderr, "no envs (make one with: xdpkit env setup NAME)")
-		return nil
-	}
-	return t.Write(g.stdout)
+	return errors.Join(failures...)
 }
 
 func newEnvExecCmd(g *globals) *cobra.Command {
@@ -280,7 +311,8 @@ func newEnvExecCmd(g *globals) *cobra.Command {
 		Long: `Run CMD inside the namespace of env NAME's inner end (with --outer, of its
 outer end), with /sys showing that namespace's interfaces, like
 "ip netns exec". Standard streams are passed through, and xdpkit exits with
-CMD's exit code. Put "--" before CMD when CMD has flags of its own.`,
+CMD's exit code (128+N when a signal N kills it, as shells do). Put "--"
+before CMD when CMD has flags of its own.`,
 		Example: `  xdpkit env exec test1 -- ip -br addr
   xdpkit env exec test1 -- tcpdump -ni xk-test1-in -c 5`,
 		Args: minimumArgs(2),
@@ -314,8 +346,13 @@ func runEnvExec(cmd *cobra.Command, g *globals, name string, outer bool, argv []
 	c.Stdin, c.Stdout, c.Stderr = cmd.InOrStdin(), g.stdout, g.stderr
 	err = c.Run()
 	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() >= 0 {
-		return exitStatusError{code: exit.ExitCode()}
+	if errors.As(err, &exit) {
+		if exit.ExitCode() >= 0 {
+			return exitStatusError{code: exit.ExitCode()}
+		}
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return exitStatusError{code: 128 + int(ws.Signal())}
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("run %s in env %s: %w", argv[0], name, err)
@@ -435,8 +472,11 @@ type envJSON struct {
 	Temporary bool    `json:"temporary"`
 	Outer     endJSON `json:"outer"`
 	Inner     endJSON `json:"inner"`
-	// Error says why an env listed is incomplete; empty otherwise.
-	Error string `json:"error,omitempty"`
+	// Error says why an env listed could not be read; empty otherwise.
+	// Incomplete tells a half-made env (remove it with env teardown) from
+	// other errors.
+	Error      string `json:"error,omitempty"`
+	Incomplete bool   `json:"incomplete,omitempty"`
 }
 
 // endJSON is the --json form of one end of an env. Netns is "" for the

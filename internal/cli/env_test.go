@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +97,11 @@ func TestEnvCLI(t *testing.T) {
 		if code != 7 || stderr != "oops\n" {
 			t.Errorf("env exec of a failing command: exit %d, stderr %q", code, stderr)
 		}
+		// A command killed by signal N exits 128+N, as in shells.
+		_, stderr, code = runCLIOut(t, "env", "exec", name, "--", "sh", "-c", "kill -TERM $$")
+		if code != 128+15 || stderr != "" {
+			t.Errorf("env exec of a command killed by SIGTERM: exit %d, stderr %q", code, stderr)
+		}
 
 		stdout, stderr, code = runCLIOut(t, "env", "ping", name, "--count", "2", "--json")
 		if code != 0 {
@@ -181,6 +188,7 @@ func TestEnvCLIUsage(t *testing.T) {
 		{"env", "setup", "a", "--ipv6", "nonsense"},
 		{"env", "setup", "a", "b"},
 		{"env", "list", "a"},
+		{"env", "setup", "a", "--legacy-ip"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := Run(context.Background(), args, &stdout, &stderr); code != ExitUsage {
@@ -234,4 +242,116 @@ func runCLIOut(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	r := runXdpkit(t, false, args...)
 	return r.stdout, r.stderr, r.code
+}
+
+// TestEnvCLIIPv6Disabled runs env setup in a new network namespace where
+// IPv6 is disabled, as in many containers: without --ipv6 the env comes up
+// without IPv6 and a note says so; with --ipv6 setup fails with exit 4.
+func TestEnvCLIIPv6Disabled(t *testing.T) {
+	testutil.RequireNetenv(t)
+	t.Parallel()
+	if _, err := exec.LookPath("unshare"); err != nil {
+		testutil.SkipOrFail(t, "unshare (util-linux) not found: %v", err)
+	}
+	bin := testutil.BuildCLI(t)
+	name := testutil.UniqueName("v")[:netenv.MaxNameLen]
+	// The outer end lives in the unshared namespace and goes with it when
+	// the command exits; the inner namespace stays until teardown.
+	t.Cleanup(func() { netenv.Teardown(name) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	unshared := func(args ...string) (string, string, int) {
+		t.Helper()
+		argv := append([]string{"-n", "sh", "-c", `sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && exec "$0" "$@"`, bin}, args...)
+		cmd := exec.CommandContext(ctx, "unshare", argv...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("unshare xdpkit %v: %v", args, err)
+		}
+		return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+	}
+
+	stdout, stderr, code := unshared("env", "setup", name, "--json")
+	if code != 0 || !strings.Contains(stderr, "note: IPv6 is disabled on this machine (sysctl net.ipv6.conf.all.disable_ipv6=1)") {
+		t.Fatalf("env setup where IPv6 is disabled: exit %d\n%s%s", code, stdout, stderr)
+	}
+	envs := jsonLines[envJSON](t, stdout)
+	if len(envs) != 1 || envs[0].Outer.IPv6 != "" || envs[0].Inner.IPv6 != "" || envs[0].Inner.IPv4 == "" {
+		t.Errorf("env setup --json: %s", stdout)
+	}
+	if err := netenv.Teardown(name); err != nil {
+		t.Fatal(err)
+	}
+
+	_, stderr, code = unshared("env", "setup", name, "--ipv6", "fc00:dead:beef::1/64")
+	const want = "IPv6 is disabled on this machine (sysctl net.ipv6.conf.all.disable_ipv6=1): use --no-ipv6 or enable it"
+	if code != ExitNotSupported || !strings.Contains(stderr, want) {
+		t.Errorf("env setup --ipv6 where IPv6 is disabled: exit %d (want %d)\n%s", code, ExitNotSupported, stderr)
+	}
+	if _, err := netenv.Open(name); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("failed setup left env %s: %v", name, err)
+	}
+}
+
+// TestEnvCLIListIncomplete checks that env list labels a half-made env (a
+// namespace file that is no namespace) as incomplete, and exits 0.
+func TestEnvCLIListIncomplete(t *testing.T) {
+	testutil.RequireNetenv(t)
+	t.Parallel()
+	name := testutil.UniqueName("h")[:netenv.MaxNameLen]
+	path := filepath.Join(netenv.NetnsDir, "xk-"+name)
+	if err := os.MkdirAll(netenv.NetnsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
+
+	stdout, stderr, code := runCLIOut(t, "env", "list", "--json")
+	found := false
+	for _, e := range jsonLines[envJSON](t, stdout) {
+		if e.Name == name {
+			found = e.Incomplete && strings.Contains(e.Error, "teardown "+name)
+		}
+	}
+	if code != 0 || !found {
+		t.Errorf("env list --json: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLIOut(t, "env", "list")
+	if code != 0 || !strings.Contains(stdout, "(incomplete: remove it with xdpkit env teardown "+name+")") {
+		t.Errorf("env list: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestMostSerious(t *testing.T) {
+	notFound := fmt.Errorf("env %q: %w", "a", os.ErrNotExist)
+	failed := errors.New("tear down env \"b\": device busy")
+	denied := fmt.Errorf("env c: %w", os.ErrPermission)
+	for _, c := range []struct {
+		errs []error
+		code int
+	}{
+		{[]error{notFound}, ExitNotFound},
+		{[]error{notFound, failed}, ExitFailure},
+		{[]error{failed, notFound}, ExitFailure},
+		{[]error{notFound, denied}, ExitPermission},
+		{[]error{failed}, ExitFailure},
+	} {
+		err := mostSerious(c.errs)
+		if got := ExitCode(err); got != c.code {
+			t.Errorf("%v: exit %d, want %d", c.errs, got, c.code)
+		}
+		for _, e := range c.errs {
+			if !strings.Contains(err.Error(), e.Error()) {
+				t.Errorf("%q does not say %q", err, e)
+			}
+		}
+	}
+	if mostSerious(nil) != nil {
+		t.Error("no failures, yet an error")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xdpkit/xdpkit/internal/caps"
 	"github.com/xdpkit/xdpkit/netenv"
@@ -21,12 +22,19 @@ func RequireNetenv(t testing.TB) {
 
 var sweepOnce sync.Once
 
+// envSetupWait bounds how long NewEnv waits for the netenv lock and the
+// setup, so that a process hung while holding the lock fails the tests
+// that need an env instead of stalling them forever.
+const envSetupWait = time.Minute
+
 // NewEnv sets up a netenv test environment for t and tears it down when t
 // ends, passed or failed. It skips (locally) or fails (in CI) without
-// privileges (see RequireNetenv). An empty spec.Name gets a unique "t"+8 hex name. The env is
-// Temporary: if the test binary is killed before its cleanup runs, the
-// next NewEnv of any test binary removes it (netenv.SweepOrphans), and
-// "xdpkit env teardown --all" removes it too.
+// privileges (see RequireNetenv). An empty spec.Name gets a unique "t"+8
+// hex name. The env is Temporary: if the test binary is killed before its
+// cleanup runs, the next NewEnv of any test binary removes it
+// (netenv.SweepOrphans), and "xdpkit env teardown --all" removes it too.
+// It fails t if the setup takes over a minute (another process holding
+// the netenv lock: the message names it).
 func NewEnv(t testing.TB, spec netenv.Spec) *netenv.Env {
 	t.Helper()
 	RequireNetenv(t)
@@ -41,9 +49,14 @@ func NewEnv(t testing.TB, spec netenv.Spec) *netenv.Env {
 		spec.Name = UniqueName("t")[:netenv.MaxNameLen]
 	}
 	spec.Temporary = true
-	env, err := netenv.Setup(context.Background(), spec)
+	ctx, cancel := context.WithTimeout(t.Context(), envSetupWait)
+	defer cancel()
+	env, err := netenv.Setup(ctx, spec)
 	if err != nil {
 		t.Fatalf("netenv: %v", err)
+	}
+	for _, note := range env.Notes {
+		t.Logf("env %s: %s", env.Name, note)
 	}
 	t.Cleanup(func() {
 		if err := env.Close(); err != nil {
