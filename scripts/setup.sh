@@ -14,7 +14,7 @@ if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 	export PATH="/usr/local/go/bin:$PATH"
 fi
 if ! command -v go >/dev/null 2>&1; then
-	echo "xdpkit setup: no Go toolchain found (need Go >= 1.24 on PATH or in /usr/local/go)" >&2
+	echo "xdpkit setup: no Go toolchain found (need Go >= 1.26 on PATH or in /usr/local/go)" >&2
 	exit 1
 fi
 export PATH="$(go env GOPATH)/bin:$PATH"
