@@ -327,16 +327,25 @@ before CMD when CMD has flags of its own.`,
 	return cmd
 }
 
-func runEnvExec(cmd *cobra.Command, g *globals, name string, outer bool, argv []string) error {
+// openEnv checks the name and the privileges, then opens the env NAME.
+func openEnv(name string) (*netenv.Env, error) {
 	if err := netenv.ValidateName(name); err != nil {
-		return err
+		return nil, err
 	}
 	if err := caps.Require(envCaps...); err != nil {
-		return err
+		return nil, err
 	}
 	env, err := netenv.Open(name)
 	if err != nil {
-		return caps.Explain(err, envCaps...)
+		return nil, caps.Explain(err, envCaps...)
+	}
+	return env, nil
+}
+
+func runEnvExec(cmd *cobra.Command, g *globals, name string, outer bool, argv []string) error {
+	env, err := openEnv(name)
+	if err != nil {
+		return err
 	}
 	end := env.Inner
 	if outer {
@@ -416,15 +425,9 @@ type pingJSON struct {
 }
 
 func runEnvPing(cmd *cobra.Command, g *globals, name string, opts netenv.PingOptions, families []bool, explicit bool) error {
-	if err := netenv.ValidateName(name); err != nil {
-		return err
-	}
-	if err := caps.Require(envCaps...); err != nil {
-		return err
-	}
-	env, err := netenv.Open(name)
+	env, err := openEnv(name)
 	if err != nil {
-		return caps.Explain(err, envCaps...)
+		return err
 	}
 	var failures []error
 	pinged := 0

@@ -141,6 +141,26 @@ func (f keyFlags) split(args []string, wantValue bool) (key, value string, err e
 	return key, value, nil
 }
 
+// openMapKey opens the map named by args[0] and parses the key (and, with
+// wantValue, returns the value's text) given as arguments or hex flags. The
+// caller closes the map.
+func (f keyFlags) openMapKey(args []string, wantValue bool) (m *bpfobj.Map, key []byte, valueText string, err error) {
+	keyText, valueText, err := f.split(args, wantValue)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	m, err = openMapArg(args[0])
+	if err != nil {
+		return nil, nil, "", err
+	}
+	key, err = m.ParseKey(keyText)
+	if err != nil {
+		m.Close()
+		return nil, nil, "", err
+	}
+	return m, key, valueText, nil
+}
+
 // entryJSON is one entry of map dump/lookup/update --json. key and value
 // are formatted by BTF (hex strings without it); key_hex and value_hex are
 // always the raw bytes.
@@ -239,19 +259,11 @@ func newMapLookupCmd(g *globals) *cobra.Command {
   xdpkit map lookup /sys/fs/bpf/p/raw --key-hex "01 00 00 00"`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keyText, _, err := f.split(args, false)
-			if err != nil {
-				return err
-			}
-			m, err := openMapArg(args[0])
+			m, key, _, err := f.openMapKey(args, false)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			key, err := m.ParseKey(keyText)
-			if err != nil {
-				return err
-			}
 			v, err := m.Lookup(key)
 			if err != nil {
 				return err
@@ -283,19 +295,11 @@ stored on every CPU.
 			if err != nil {
 				return usageError{err}
 			}
-			keyText, valueText, err := f.split(args, true)
-			if err != nil {
-				return err
-			}
-			m, err := openMapArg(args[0])
+			m, key, valueText, err := f.openMapKey(args, true)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			key, err := m.ParseKey(keyText)
-			if err != nil {
-				return err
-			}
 			value, err := m.ParseValue(valueText)
 			if err != nil {
 				return err
@@ -336,19 +340,11 @@ func newMapDeleteCmd(g *globals) *cobra.Command {
 		Example: `  xdpkit map delete id:42 '{"mac": [0,17,34,51,68,85], "vlan": 10}'`,
 		Args:    rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keyText, _, err := f.split(args, false)
-			if err != nil {
-				return err
-			}
-			m, err := openMapArg(args[0])
+			m, key, _, err := f.openMapKey(args, false)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			key, err := m.ParseKey(keyText)
-			if err != nil {
-				return err
-			}
 			if err := m.Delete(key); err != nil {
 				return err
 			}
