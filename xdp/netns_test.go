@@ -15,7 +15,6 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
-	"github.com/xdpkit/xdpkit/internal/builtin"
 	"github.com/xdpkit/xdpkit/internal/testutil"
 	"github.com/xdpkit/xdpkit/xdp"
 )
@@ -148,15 +147,7 @@ func TestNetnsSameIfindex(t *testing.T) {
 		}
 	})
 
-	spec, err := builtin.XDPPassSpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog, err := ebpf.NewProgram(spec.Programs["xdp_pass"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Close()
+	prog := testutil.LoadXDPPass(t, "xdp_pass")
 	info, err := prog.Info()
 	if err != nil {
 		t.Fatal(err)

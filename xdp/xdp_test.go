@@ -234,15 +234,7 @@ func TestLegacyNetlink(t *testing.T) {
 	for _, mode := range []xdp.Mode{xdp.ModeNative, xdp.ModeGeneric} {
 		t.Run(string(mode), func(t *testing.T) {
 			iface := newVeth(t)
-			spec, err := builtin.XDPPassSpec()
-			if err != nil {
-				t.Fatal(err)
-			}
-			prog, err := ebpf.NewProgram(spec.Programs["xdp_pass"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer prog.Close()
+			prog := testutil.LoadXDPPass(t, "xdp_pass")
 			l, err := netlink.LinkByName(iface)
 			if err != nil {
 				t.Fatal(err)

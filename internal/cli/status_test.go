@@ -12,7 +12,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/xdpkit/xdpkit/internal/builtin"
 	"github.com/xdpkit/xdpkit/internal/testutil"
 	"github.com/xdpkit/xdpkit/xdp"
 )
@@ -86,17 +85,7 @@ func attachNetlink(t *testing.T, iface string, flags int) {
 // (empty: none).
 func attachNetlinkNamed(t *testing.T, iface string, flags int, name string) {
 	t.Helper()
-	spec, err := builtin.XDPPassSpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := spec.Programs["xdp_pass"].Copy()
-	ps.Name = name
-	prog, err := ebpf.NewProgram(ps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Close()
+	prog := testutil.LoadXDPPass(t, name)
 	l, err := netlink.LinkByName(iface)
 	if err != nil {
 		t.Fatal(err)
