@@ -73,6 +73,7 @@ privileges, 4 not supported by this kernel, 5 not found.`,
 		newDetachCmd(g),
 		newProgCmd(g),
 		newMapCmd(g),
+		newRunCmd(g),
 	)
 	return root
 }

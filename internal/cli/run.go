@@ -1,0 +1,479 @@
+package cli
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xdpkit/xdpkit/bpfobj"
+	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/output"
+	"github.com/xdpkit/xdpkit/packet"
+	"github.com/xdpkit/xdpkit/progrun"
+)
+
+// source is one --packet or --pcap flag, kept in command-line order.
+type source struct {
+	pcap  bool
+	value string
+}
+
+// sourceFlag is a pflag.Value that appends to a shared list, so that
+// --packet and --pcap keep their relative order.
+type sourceFlag struct {
+	list *[]source
+	pcap bool
+}
+
+func (f sourceFlag) String() string { return "" }
+func (f sourceFlag) Type() string {
+	if f.pcap {
+		return "FILE"
+	}
+	return "HEX|SPEC"
+}
+func (f sourceFlag) Set(v string) error {
+	*f.list = append(*f.list, source{pcap: f.pcap, value: v})
+	return nil
+}
+
+type runFlags struct {
+	prog     string
+	sources  []source
+	out      string
+	ctx      []string
+	repeat   uint32
+	dumpMaps bool
+	quiet    bool
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run OBJ",
+		Short: "Run a BPF program on packets with BPF_PROG_RUN and show its verdicts",
+		Long: `Load the BPF object OBJ and run one of its programs in the kernel on each
+packet given, with BPF_PROG_RUN: nothing is attached and nothing is sent.
+
+Packets come from --packet (hex bytes, or a SPEC such as
+eth/ipv4(src=10.0.0.1,dst=10.0.0.2)/udp(dport=53)/payload(64)) and --pcap
+files, in the order given. Program types that take no packet (SK_LOOKUP,
+RAW_TRACEPOINT, SYSCALL, STRUCT_OPS) run once on their context.
+
+For each packet xdpkit prints the verdict (XDP_TX, TC_ACT_SHOT, ...), the
+length before and after, and the kernel's run time (averaged over --repeat
+runs), then a summary by verdict. --out writes the output packets to a
+pcap. --ctx sets context fields (run with a bad field to see the list for
+the program's type). --dump-maps prints the object's maps after the runs.
+
+A pcap record that cannot be read is reported by number and skipped; a
+packet the kernel refuses is reported and the rest still run. Either makes
+the exit code 1 once every packet has been tried.`,
+		Example: `  xdpkit run xdp_prog.o --packet 'eth/ipv4/udp(dport=53)/payload(32)'
+  xdpkit run xdp_prog.o --prog xdp_fw --pcap in.pcap --out out.pcap --dump-maps
+  xdpkit run tc_prog.o --packet 0200000000020200000000010800... --ctx mark=7 --repeat 1000 --json
+  xdpkit run sk_lookup.o --ctx protocol=tcp --ctx local_ip=10.0.0.1 --ctx local_port=80`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runProgram(cmd, g, args[0], &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.prog, "prog", "", "run the program `NAME` (needed when the object has several)")
+	fl.Var(sourceFlag{list: &f.sources}, "packet", "a packet as hex bytes or a packet SPEC (repeatable)")
+	fl.Var(sourceFlag{list: &f.sources, pcap: true}, "pcap", "run on every packet of a pcap or pcapng file (repeatable)")
+	fl.StringVar(&f.out, "out", "", "write the output packets to the pcap `FILE`")
+	fl.StringArrayVar(&f.ctx, "ctx", nil, "set a context field, `FIELD=VALUE` (repeatable)")
+	fl.Uint32Var(&f.repeat, "repeat", 1, "run each packet `N` times in the kernel and report the average time "+
+		"(the runs share one buffer: the verdict and output are the last run's)")
+	fl.BoolVar(&f.dumpMaps, "dump-maps", false, "print every map of the object after the runs")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary, not a line per packet")
+	return cmd
+}
+
+// runResultJSON is one packet's line of xdpkit run --json.
+type runResultJSON struct {
+	Kind       string            `json:"kind"` // "result"
+	Index      int               `json:"index"`
+	Source     string            `json:"source"`
+	Verdict    string            `json:"verdict"`
+	Return     uint32            `json:"return"`
+	LenIn      int               `json:"len_in"`
+	LenOut     int               `json:"len_out"`
+	DurationNS int64             `json:"duration_ns"`
+	Repeat     uint32            `json:"repeat"`
+	DataOut    string            `json:"data_out,omitempty"`
+	Context    progrun.Context   `json:"context_out,omitempty"`
+	FlowKeys   *progrun.FlowKeys `json:"flow_keys,omitempty"`
+	Error      string            `json:"error,omitempty"`
+}
+
+// runSummaryJSON is the last line of xdpkit run --json.
+type runSummaryJSON struct {
+	Kind     string         `json:"kind"` // "summary"
+	Program  string         `json:"program"`
+	Type     string         `json:"type"`
+	Runs     int            `json:"runs"`
+	Errors   int            `json:"errors"`
+	Skipped  int            `json:"skipped_records"`
+	Verdicts map[string]int `json:"verdicts"`
+	TotalNS  int64          `json:"kernel_ns"`
+}
+
+// runMapJSON introduces a map's entries in xdpkit run --dump-maps --json.
+type runMapJSON struct {
+	Kind string `json:"kind"` // "map"
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// runState carries one invocation of xdpkit run.
+type runState struct {
+	g       *globals
+	f       *runFlags
+	runner  *progrun.Runner
+	ctx     progrun.Context
+	table   *output.Table
+	writer  *packet.Writer
+	index   int
+	errors  int
+	skipped int
+	counts  map[string]int
+	order   []string
+	total   time.Duration
+}
+
+func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error {
+	if err := caps.Require(caps.BPF, caps.NetAdmin); err != nil {
+		return err
+	}
+	obj, err := bpfobj.Load(path, nil)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	p, err := pickProgram(obj, f.prog)
+	if err != nil {
+		return err
+	}
+	ctx, err := progrun.ParseContext(p.Type, f.ctx)
+	if err != nil {
+		return fmt.Errorf("--ctx: %w", err)
+	}
+	st := &runState{g: g, f: f, runner: progrun.New(p.Program), ctx: ctx, counts: map[string]int{}}
+	takesPacket := progrun.TakesPacket(p.Type)
+	switch {
+	case takesPacket && len(f.sources) == 0:
+		return usagef("%s programs run on packets: give --packet HEX|SPEC or --pcap FILE", bpfobj.ProgramTypeName(p.Type))
+	case !takesPacket && len(f.sources) > 0:
+		return usagef("%s programs take no packet, only a context: drop --packet/--pcap and set fields with --ctx (%s)",
+			bpfobj.ProgramTypeName(p.Type), strings.Join(progrun.ContextFields(p.Type), ", "))
+	}
+	if f.out != "" {
+		if !takesPacket {
+			return usagef("--out: %s programs return no packet", bpfobj.ProgramTypeName(p.Type))
+		}
+		file, err := os.Create(f.out)
+		if err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		defer file.Close()
+		if st.writer, err = packet.NewWriter(file); err != nil {
+			return fmt.Errorf("--out %s: %w", f.out, err)
+		}
+	}
+	if !g.json && !f.quiet {
+		fmt.Fprintf(g.stdout, "program %s (%s) of %s\n", p.Name, bpfobj.ProgramTypeName(p.Type), path)
+		st.table = output.NewTable("#", "VERDICT", "RET", "LEN", "TIME", "CHANGES", "PACKET")
+	}
+
+	if !takesPacket {
+		if err := st.run(cmd, "context", time.Time{}, nil); err != nil {
+			return err
+		}
+	}
+	for _, s := range f.sources {
+		if err := cmd.Context().Err(); err != nil {
+			break
+		}
+		if s.pcap {
+			err = st.replay(cmd, s.value)
+		} else {
+			data, perr := packet.FromArg(s.value)
+			if perr != nil {
+				return usageError{fmt.Errorf("--packet %q: %w", s.value, perr)}
+			}
+			err = st.run(cmd, "packet", time.Now(), data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if st.table != nil {
+		if err := st.table.Write(g.stdout); err != nil {
+			return err
+		}
+	}
+	if err := st.summary(p); err != nil {
+		return err
+	}
+	if f.dumpMaps {
+		if err := dumpObjectMaps(g, obj); err != nil {
+			return err
+		}
+	}
+	if err := cmd.Context().Err(); err != nil {
+		return fmt.Errorf("interrupted after %d runs: %w", st.index, err)
+	}
+	if st.errors > 0 || st.skipped > 0 {
+		return fmt.Errorf("%d of %d runs failed and %d pcap records were skipped (see above)",
+			st.errors, st.index, st.skipped)
+	}
+	return nil
+}
+
+// pickProgram returns the program named name, or the only program.
+func pickProgram(obj *bpfobj.Object, name string) (*bpfobj.Program, error) {
+	var names []string
+	for _, p := range obj.Programs {
+		if p.Name == name || (name == "" && len(obj.Programs) == 1) {
+			return p, nil
+		}
+		names = append(names, fmt.Sprintf("%s (%s)", p.Name, bpfobj.ProgramTypeName(p.Type)))
+	}
+	if name == "" {
+		return nil, usagef("the object has %d programs: pick one with --prog NAME: %s", len(names), strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("no program %q in the object; it has %s: %w", name, strings.Join(names, ", "), os.ErrNotExist)
+}
+
+// replay runs every packet of a pcap file.
+func (st *runState) replay(cmd *cobra.Command, path string) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("--pcap: %w", err)
+	}
+	defer file.Close()
+	rd, err := packet.NewReader(file)
+	if err != nil {
+		return fmt.Errorf("--pcap %s: %w", path, err)
+	}
+	for cmd.Context().Err() == nil {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var re *packet.RecordError
+		if errors.As(err, &re) {
+			st.skipped++
+			fmt.Fprintf(st.g.stderr, "xdpkit: %s: %v (skipped)\n", path, err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("--pcap %s: %w", path, err)
+		}
+		if err := st.run(cmd, fmt.Sprintf("%s#%d", path, rec.Index), rec.Timestamp, rec.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run runs one packet (or the context alone) and records the result.
+// Errors that every further run would repeat end the command; the others
+// are reported on the packet's line.
+func (st *runState) run(cmd *cobra.Command, from string, ts time.Time, data []byte) error {
+	st.index++
+	res, err := st.runner.Run(progrun.Input{Data: data, Context: st.ctx, Repeat: st.f.repeat})
+	if err != nil {
+		if fatalRunError(err) {
+			return err
+		}
+		st.errors++
+		return st.printError(from, data, err)
+	}
+	name := res.Verdict.String()
+	if st.counts[name] == 0 {
+		st.order = append(st.order, name)
+	}
+	st.counts[name]++
+	st.total += res.Duration
+	if st.writer != nil {
+		if ts.IsZero() {
+			ts = time.Now()
+		}
+		if err := st.writer.Write(ts, res.Data); err != nil {
+			return fmt.Errorf("--out %s: %w", st.f.out, err)
+		}
+	}
+	return st.printResult(from, data, &res)
+}
+
+func fatalRunError(err error) bool {
+	for _, kind := range []error{progrun.ErrNotRunnable, progrun.ErrContext, progrun.ErrRepeat,
+		progrun.ErrLiveFrames, progrun.ErrNoDevice, progrun.ErrNoPacket, os.ErrPermission} {
+		if errors.Is(err, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *runState) printError(from string, data []byte, err error) error {
+	if st.g.json {
+		return output.JSON(st.g.stdout, runResultJSON{Kind: "result", Index: st.index, Source: from,
+			LenIn: len(data), Error: err.Error()})
+	}
+	fmt.Fprintf(st.g.stderr, "xdpkit: %s (%s): %v\n", runLabel(st.index), from, err)
+	if st.table != nil {
+		st.table.Row(st.index, "error", "-", len(data), "-", "-", packet.Describe(data))
+	}
+	return nil
+}
+
+func runLabel(i int) string { return fmt.Sprintf("run %d", i) }
+
+func (st *runState) printResult(from string, data []byte, res *progrun.Result) error {
+	if st.g.json {
+		out := runResultJSON{Kind: "result", Index: st.index, Source: from, Verdict: res.Verdict.String(),
+			Return: res.Return, LenIn: len(data), LenOut: len(res.Data), DurationNS: res.Duration.Nanoseconds(),
+			Repeat: res.Repeat, Context: res.Context, FlowKeys: res.FlowKeys}
+		if res.Data != nil {
+			out.DataOut = hex.EncodeToString(res.Data)
+		}
+		return output.JSON(st.g.stdout, out)
+	}
+	if st.table == nil {
+		return nil
+	}
+	length, desc := "-", "-"
+	if data != nil {
+		length = fmt.Sprint(len(data))
+		if len(res.Data) != len(data) {
+			length = fmt.Sprintf("%d→%d", len(data), len(res.Data))
+		}
+		desc = packet.Describe(data)
+	}
+	dur := "-"
+	if res.Duration > 0 {
+		dur = res.Duration.String()
+	}
+	st.table.Row(st.index, res.Verdict.String(), res.Return, length, dur, changes(data, st.ctx, res), desc)
+	return nil
+}
+
+// changes names what the program changed: packet bytes, metadata and
+// context fields, and the flow keys of a dissector.
+func changes(in []byte, ctxIn progrun.Context, res *progrun.Result) string {
+	var parts []string
+	if in != nil && res.Data != nil && !slices.Equal(in, res.Data) {
+		parts = append(parts, "packet")
+	}
+	switch c := res.Context.(type) {
+	case *progrun.XDPContext:
+		if len(c.Meta) > 0 {
+			parts = append(parts, fmt.Sprintf("meta=%x", c.Meta))
+		}
+	case *progrun.SKBContext:
+		var before progrun.SKBContext
+		if b, ok := ctxIn.(*progrun.SKBContext); ok {
+			before = *b
+		}
+		if c.Mark != before.Mark {
+			parts = append(parts, fmt.Sprintf("mark=%d", c.Mark))
+		}
+		if c.Priority != before.Priority {
+			parts = append(parts, fmt.Sprintf("priority=%d", c.Priority))
+		}
+		for i := range c.CB {
+			if c.CB[i] != before.CB[i] {
+				parts = append(parts, fmt.Sprintf("cb%d=%d", i, c.CB[i]))
+			}
+		}
+		if c.Tstamp != before.Tstamp {
+			parts = append(parts, fmt.Sprintf("tstamp=%d", c.Tstamp))
+		}
+	case *progrun.SKLookupContext:
+		if c.Cookie != 0 {
+			parts = append(parts, fmt.Sprintf("socket cookie=%d", c.Cookie))
+		}
+	case *progrun.SyscallContext:
+		parts = append(parts, fmt.Sprintf("ctx=%x", c.Data))
+	}
+	if k := res.FlowKeys; k != nil {
+		parts = append(parts, fmt.Sprintf("flow proto=%d %v:%d > %v:%d nhoff=%d thoff=%d",
+			k.IPProto, k.Src, k.Sport, k.Dst, k.Dport, k.Nhoff, k.Thoff))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+func (st *runState) summary(p *bpfobj.Program) error {
+	runs := st.index
+	if st.g.json {
+		return output.JSON(st.g.stdout, runSummaryJSON{Kind: "summary", Program: p.Name,
+			Type: bpfobj.ProgramTypeName(p.Type), Runs: runs, Errors: st.errors, Skipped: st.skipped,
+			Verdicts: st.counts, TotalNS: st.total.Nanoseconds()})
+	}
+	order := slices.Clone(st.order)
+	sort.SliceStable(order, func(i, j int) bool { return st.counts[order[i]] > st.counts[order[j]] })
+	var parts []string
+	for _, v := range order {
+		parts = append(parts, fmt.Sprintf("%s %d (%.0f%%)", v, st.counts[v], 100*float64(st.counts[v])/float64(max(runs, 1))))
+	}
+	if st.errors > 0 {
+		parts = append(parts, fmt.Sprintf("errors %d", st.errors))
+	}
+	line := fmt.Sprintf("%d runs", runs)
+	if len(parts) > 0 {
+		line += ": " + strings.Join(parts, ", ")
+	}
+	if st.skipped > 0 {
+		line += fmt.Sprintf("; %d pcap records skipped", st.skipped)
+	}
+	if st.total > 0 {
+		line += fmt.Sprintf("; kernel time %v", st.total)
+	}
+	if st.table != nil {
+		fmt.Fprintln(st.g.stdout)
+	}
+	_, err := fmt.Fprintln(st.g.stdout, "summary: "+line)
+	return err
+}
+
+// dumpObjectMaps prints every map of obj, BTF-formatted.
+func dumpObjectMaps(g *globals, obj *bpfobj.Object) error {
+	for _, m := range obj.Maps {
+		if g.json {
+			if err := output.JSON(g.stdout, runMapJSON{Kind: "map", Name: m.Name,
+				Type: bpfobj.MapTypeName(m.Info.Type)}); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(g.stdout, "\nmap %s (%s):\n", m.Name, bpfobj.MapTypeName(m.Info.Type))
+		}
+		entries, err := m.Dump()
+		for _, e := range entries {
+			if perr := printEntry(g, m, e); perr != nil {
+				return perr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("dump map %s: %w", m.Name, err)
+		}
+		if !g.json && len(entries) == 0 {
+			fmt.Fprintln(g.stdout, "  (empty)")
+		}
+	}
+	return nil
+}

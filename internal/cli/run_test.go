@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xdpkit/xdpkit/internal/testutil"
+	"github.com/xdpkit/xdpkit/packet"
+)
+
+// exampleObject is xdptest's example program: UDP to port 7 is swapped and
+// sent back (XDP_TX), TCP dropped, UDP to 53 passed with its TTL lowered,
+// anything else passed unchanged; verdicts are counted in map "verdicts".
+func exampleObject() string {
+	return filepath.Join(testutil.RepoRoot(), "xdptest", "testdata", "example_bpfel.o")
+}
+
+const (
+	echoSpec = "eth/ipv4(src=10.0.0.1,dst=10.0.0.2)/udp(sport=1000,dport=7)/payload(16)"
+	tcpSpec  = "eth/ipv4/tcp(dport=80)"
+	dnsSpec  = "eth/ipv4/udp(dport=53)/payload(8)"
+)
+
+func TestRunTable(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	args := []string{"run", exampleObject(), "--prog", "xdp_example",
+		"--packet", echoSpec, "--packet", tcpSpec, "--packet", dnsSpec, "--dump-maps"}
+	out := runXdpkit(t, false, args...).want(t, 0, args...)
+	for _, want := range []string{
+		"program xdp_example (xdp)",
+		"1  XDP_TX", "2  XDP_DROP", "3  XDP_PASS",
+		"udp 1000 > 7 payload 16",
+		"summary: 3 runs: XDP_TX 1 (33%), XDP_DROP 1 (33%), XDP_PASS 1 (33%)",
+		"map verdicts (array):",
+		"key: 1  value: 1", "key: 2  value: 1", "key: 3  value: 1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestRunJSON checks the --json stream: a result per packet, then the
+// summary, then the maps.
+func TestRunJSON(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	args := []string{"run", exampleObject(), "--prog", "xdp_example", "--json",
+		"--packet", echoSpec, "--packet", dnsSpec, "--dump-maps"}
+	out := runXdpkit(t, false, args...).want(t, 0, args...)
+	var kinds []string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Fatalf("not JSON: %q: %v", sc.Text(), err)
+		}
+		kind, _ := line["kind"].(string)
+		if kind == "" {
+			kind = "entry"
+		}
+		kinds = append(kinds, kind)
+		switch {
+		case kind == "result" && line["index"] == 1.0:
+			if line["verdict"] != "XDP_TX" || line["return"] != 3.0 || line["len_in"] != 58.0 || line["len_out"] != 58.0 {
+				t.Errorf("result 1: %v", line)
+			}
+			want, err := packet.Build("eth(src=02:00:00:00:00:02,dst=02:00:00:00:00:01)/ipv4(src=10.0.0.2,dst=10.0.0.1)/udp(sport=7,dport=1000)/payload(16)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := line["data_out"]; got != hexString(want) {
+				t.Errorf("data_out %v, want the swapped frame %x", got, want)
+			}
+			if _, ok := line["context_out"].(map[string]any); !ok {
+				t.Errorf("no context_out: %v", line)
+			}
+		case kind == "summary":
+			v, _ := line["verdicts"].(map[string]any)
+			if line["runs"] != 2.0 || v["XDP_TX"] != 1.0 || v["XDP_PASS"] != 1.0 || line["errors"] != 0.0 {
+				t.Errorf("summary: %v", line)
+			}
+		}
+	}
+	got := strings.Join(kinds, ",")
+	if !strings.HasPrefix(got, "result,result,summary,map,entry") {
+		t.Errorf("line kinds %s", got)
+	}
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	s := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		s = append(s, digits[c>>4], digits[c&15])
+	}
+	return string(s)
+}
+
+// TestRunPcap replays a pcap with a bad record in the middle: the record
+// is reported by number, the others run, the output pcap has one frame per
+// run, and the exit code says something was skipped.
+func TestRunPcap(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	writePcapWithBadRecord(t, in, []string{echoSpec, tcpSpec, dnsSpec})
+	outPath := filepath.Join(dir, "out.pcap")
+	args := []string{"run", exampleObject(), "--prog", "xdp_example", "--pcap", in, "--out", outPath}
+	res := runXdpkit(t, false, args...)
+	res.want(t, 1, args...)
+	if !strings.Contains(res.stderr, "record 2:") || !strings.Contains(res.stderr, "skipped") {
+		t.Errorf("stderr does not name the bad record:\n%s", res.stderr)
+	}
+	if !strings.Contains(res.stdout, "summary: 3 runs") || !strings.Contains(res.stdout, "1 pcap records skipped") {
+		t.Errorf("stdout:\n%s", res.stdout)
+	}
+	f, err := os.Open(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := packet.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		_, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("out.pcap has %d frames, want 3", n)
+	}
+}
+
+// writePcapWithBadRecord writes the frames of specs to path, with a record
+// whose capture length exceeds the snapshot length as record 2.
+func writePcapWithBadRecord(t *testing.T, path string, specs []string) {
+	t.Helper()
+	le := binary.LittleEndian
+	hdr := make([]byte, 24)
+	le.PutUint32(hdr[0:], 0xa1b2c3d4)
+	le.PutUint16(hdr[4:], 2)
+	le.PutUint16(hdr[6:], 4)
+	le.PutUint32(hdr[16:], 128) // snaplen
+	le.PutUint32(hdr[20:], 1)   // Ethernet
+	buf := hdr
+	record := func(data []byte, caplen int) {
+		rec := make([]byte, 16)
+		le.PutUint32(rec[0:], uint32(time.Now().Unix()))
+		le.PutUint32(rec[8:], uint32(caplen))
+		le.PutUint32(rec[12:], uint32(caplen))
+		buf = append(append(buf, rec...), data...)
+	}
+	for i, s := range specs {
+		frame, err := packet.Build(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			record(make([]byte, 200), 200) // over the 128-byte snaplen
+		}
+		record(frame, len(frame))
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	obj := exampleObject()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"several programs", []string{"run", obj, "--packet", echoSpec}, 2,
+			[]string{"pick one with --prog NAME", "xdp_example (xdp)", "tc_mark (sched_cls)"}},
+		{"no such program", []string{"run", obj, "--prog", "nope", "--packet", echoSpec}, 5,
+			[]string{`no program "nope"`, "xdp_example"}},
+		{"no packets", []string{"run", obj, "--prog", "xdp_example"}, 2,
+			[]string{"give --packet HEX|SPEC or --pcap FILE"}},
+		{"short packet", []string{"run", obj, "--prog", "xdp_example", "--packet", "00112233", "--packet", echoSpec}, 1,
+			[]string{"4 bytes, shorter than an Ethernet header (14 bytes)", "1 of 2 runs failed"}},
+		{"bad spec", []string{"run", obj, "--prog", "xdp_example", "--packet", "eth/ipv5"}, 2,
+			[]string{`unknown layer "ipv5"`}},
+		{"bad ctx field", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--ctx", "mark=1"}, 2,
+			[]string{`no context field "mark"`, "ingress_ifindex, rx_queue_index, meta"}},
+		{"refused skb field", []string{"run", obj, "--prog", "tc_mark", "--packet", echoSpec, "--ctx", "hash=1"}, 2,
+			[]string{"does not accept __sk_buff.hash in a test run", "mark, priority"}},
+		{"missing interface", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--ctx", "ingress_ifindex=xk-nosuch0"}, 5,
+			[]string{`no interface "xk-nosuch0"`}},
+		{"bad meta", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--ctx", "meta=010203"}, 2,
+			[]string{"metadata is 3 bytes", "multiple of 4"}},
+		{"missing object", []string{"run", "/nonexistent.o", "--packet", echoSpec}, 5,
+			[]string{"no such file"}},
+		{"missing pcap", []string{"run", obj, "--prog", "xdp_example", "--pcap", "/nonexistent.pcap"}, 5,
+			[]string{"/nonexistent.pcap"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runXdpkit(t, false, tc.args...)
+			res.want(t, tc.code, tc.args...)
+			for _, w := range tc.want {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, res.stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestRunUnprivileged(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	args := []string{"run", exampleObject(), "--prog", "xdp_example", "--packet", echoSpec}
+	res := runXdpkit(t, true, args...)
+	res.want(t, 3, args...)
+	if !strings.Contains(res.stderr, "CAP_BPF") {
+		t.Errorf("stderr does not name the capability:\n%s", res.stderr)
+	}
+}
