@@ -91,7 +91,13 @@ func isTruncated(l gopacket.Layer) bool {
 	case *layers.IPv4:
 		return int(l.Length) > len(l.Contents)+len(l.Payload)
 	case *layers.IPv6:
-		return l.Length != 0 && int(l.Length) > len(l.Payload)
+		// gopacket decodes a hop-by-hop header with the IPv6 header and
+		// leaves it out of Payload.
+		n := len(l.Payload)
+		if l.HopByHop != nil {
+			n += len(l.HopByHop.Contents)
+		}
+		return l.Length != 0 && int(l.Length) > n
 	case *layers.UDP:
 		return int(l.Length) > len(l.Contents)+len(l.Payload)
 	}

@@ -71,3 +71,20 @@ func itoa(n int) string {
 	}
 	return string(rune('0'+n/10)) + string(rune('0'+n%10))
 }
+
+// TestDescribeHopByHop: an MLDv2 report behind a hop-by-hop header, as
+// every Linux host sends when an interface comes up, is whole, and cut
+// short it is truncated.
+func TestDescribeHopByHop(t *testing.T) {
+	frame, err := ParseHex("33330000001602000000000186dd6000000000240001fe800000000000000000000000000001" +
+		"ff020000000000000000000000000016" + "3a000502000001008f00000000000001" + "04000000ff020000000000000000000000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Describe(frame); strings.Contains(got, "truncated") || !strings.Contains(got, "ipv6hopbyhop icmp6 type 143") {
+		t.Errorf("Describe = %q", got)
+	}
+	if got := Describe(frame[:len(frame)-4]); !strings.HasSuffix(got, "(truncated)") {
+		t.Errorf("Describe(cut) = %q, want (truncated)", got)
+	}
+}

@@ -2,8 +2,11 @@
 # The main job, end to end against the real kernel: builds xdpkit, makes a
 # test environment (a veth pair into a network namespace), checks objects
 # with the verifier, attaches a counting XDP program with bpf_link, sends
-# pings through it, shows status and the program's map, and tears it all
-# down, also when interrupted. Installs what it needs first; safe to rerun.
+# pings through it (captured with tcpdump), shows status and the program's
+# map, tears it all down, also when interrupted, and then replays the
+# captured pings through an XDP firewall with BPF_PROG_RUN: a verdict per
+# packet, a summary, the replies it built. Installs what it needs first;
+# safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -14,6 +17,7 @@ x=bin/xdpkit
 env=demo
 iface=xk-$env
 pin=/sys/fs/bpf/xdpkit-demo
+work=$(mktemp -d)
 
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
@@ -22,8 +26,12 @@ cleanup() {
 	rm -rf "$pin"
 	$x env teardown "$env" >/dev/null 2>&1 || true
 }
+trap_exit() {
+	cleanup
+	rm -rf "$work"
+}
 cleanup # what an interrupted earlier run may have left
-trap cleanup EXIT
+trap trap_exit EXIT
 trap 'exit 130' INT TERM
 
 step "a test environment: $iface here, $iface-in in netns xk-$env" \
@@ -41,8 +49,16 @@ step "attach xdp_count to $iface with bpf_link, pinned so it outlives this comma
 	$x attach "$iface" internal/builtin/xdpcount_bpfel.o --pin "$pin"
 step "status" \
 	$x status "$iface"
-step "traffic through the program: ping from the namespace" \
-	$x env ping "$env" --count 5
+echo
+echo "== traffic through the program: ping from the namespace, captured with tcpdump"
+echo "\$ $x env ping $env --count 5"
+tcpdump -i "$iface" -w "$work/ping.pcap" -U -q 2>/dev/null &
+tcpdump_pid=$!
+for _ in $(seq 50); do [ -s "$work/ping.pcap" ] && break; sleep 0.1; done # tcpdump is listening
+$x env ping "$env" --count 5
+sleep 0.5
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
 step "what xdp_count counted, per EtherType and IP protocol (BTF-formatted, per CPU)" \
 	$x map dump xdp_count_stats
 step "detach" \
@@ -51,5 +67,12 @@ step "status: nothing attached" \
 	$x status "$iface"
 step "tear down" \
 	$x env teardown "$env"
+step "replay the capture through an XDP firewall with BPF_PROG_RUN (nothing attached, nothing sent): echo requests become replies (XDP_TX), telnet is dropped" \
+	$x run internal/builtin/xdp_fw_bpfel.o --pcap "$work/ping.pcap" --packet 'eth/ipv4(src=10.0.0.1,dst=10.0.0.2)/tcp(dport=23)' \
+	--out "$work/replies.pcap" --out-verdict XDP_TX --dump-maps
+step "the frames it sent back, as tcpdump reads them" \
+	tcpdump -nr "$work/replies.pcap" icmp or icmp6
+step "the same program's verdicts as a Go table test would check them (xdptest)" \
+	go test -count=1 -run 'TestXDPFirewall$' ./internal/builtin/
 echo
 echo "demo: done"

@@ -14,6 +14,7 @@ func TestSpecsParse(t *testing.T) {
 	for name, load := range map[string]func() (*ebpf.CollectionSpec, error){
 		"xdp_pass":  builtin.XDPPassSpec,
 		"xdp_count": builtin.XDPCountSpec,
+		"xdp_fw":    builtin.XDPFirewallSpec,
 	} {
 		spec, err := load()
 		if err != nil {

@@ -49,6 +49,7 @@ type runFlags struct {
 	prog     string
 	sources  []source
 	out      string
+	outOnly  []string
 	ctx      []string
 	repeat   uint32
 	dumpMaps bool
@@ -71,7 +72,7 @@ RAW_TRACEPOINT, SYSCALL, STRUCT_OPS) run once on their context.
 For each packet xdpkit prints the verdict (XDP_TX, TC_ACT_SHOT, ...), the
 length before and after, and the kernel's run time (averaged over --repeat
 runs), then a summary by verdict. --out writes the output packets to a
-pcap. --ctx sets context fields (run with a bad field to see the list for
+pcap (--out-verdict XDP_TX: only those the program sent back). --ctx sets context fields (run with a bad field to see the list for
 the program's type). --dump-maps prints the object's maps after the runs.
 
 A pcap record that cannot be read is reported by number and skipped; a
@@ -91,6 +92,7 @@ the exit code 1 once every packet has been tried.`,
 	fl.Var(sourceFlag{list: &f.sources}, "packet", "a packet as hex bytes or a packet SPEC (repeatable)")
 	fl.Var(sourceFlag{list: &f.sources, pcap: true}, "pcap", "run on every packet of a pcap or pcapng file (repeatable)")
 	fl.StringVar(&f.out, "out", "", "write the output packets to the pcap `FILE`")
+	fl.StringSliceVar(&f.outOnly, "out-verdict", nil, "with --out, write only the packets with these `VERDICTS` (XDP_TX, tx, TC_ACT_OK, 3, ...)")
 	fl.StringArrayVar(&f.ctx, "ctx", nil, "set a context field, `FIELD=VALUE` (repeatable)")
 	fl.Uint32Var(&f.repeat, "repeat", 1, "run each packet `N` times in the kernel and report the average time "+
 		"(the runs share one buffer: the verdict and output are the last run's)")
@@ -143,6 +145,7 @@ type runState struct {
 	ctx     progrun.Context
 	table   *output.Table
 	writer  *packet.Writer
+	outOnly map[uint32]bool // verdict codes --out keeps; nil keeps all
 	index   int
 	errors  int
 	skipped int
@@ -176,6 +179,19 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 	case !takesPacket && len(f.sources) > 0:
 		return usagef("%s programs take no packet, only a context: drop --packet/--pcap and set fields with --ctx (%s)",
 			bpfobj.ProgramTypeName(p.Type), strings.Join(progrun.ContextFields(p.Type), ", "))
+	}
+	if len(f.outOnly) > 0 {
+		if f.out == "" {
+			return usagef("--out-verdict needs --out FILE")
+		}
+		st.outOnly = map[uint32]bool{}
+		for _, v := range f.outOnly {
+			verdict, err := progrun.ParseVerdict(p.Type, v)
+			if err != nil {
+				return usageError{fmt.Errorf("--out-verdict: %w", err)}
+			}
+			st.outOnly[verdict.Code] = true
+		}
 	}
 	if f.out != "" {
 		if !takesPacket {
@@ -306,7 +322,7 @@ func (st *runState) run(cmd *cobra.Command, from string, ts time.Time, data []by
 	}
 	st.counts[name]++
 	st.total += res.Duration
-	if st.writer != nil {
+	if st.writer != nil && (st.outOnly == nil || st.outOnly[res.Return]) {
 		if ts.IsZero() {
 			ts = time.Now()
 		}

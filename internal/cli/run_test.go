@@ -113,7 +113,7 @@ func TestRunPcap(t *testing.T) {
 	in := filepath.Join(dir, "in.pcap")
 	writePcapWithBadRecord(t, in, []string{echoSpec, tcpSpec, dnsSpec})
 	outPath := filepath.Join(dir, "out.pcap")
-	args := []string{"run", exampleObject(), "--prog", "xdp_example", "--pcap", in, "--out", outPath}
+	args := []string{"run", exampleObject(), "--prog", "xdp_example", "--pcap", in, "--out", outPath, "--out-verdict", "tx,XDP_PASS"}
 	res := runXdpkit(t, false, args...)
 	res.want(t, 1, args...)
 	if !strings.Contains(res.stderr, "record 2:") || !strings.Contains(res.stderr, "skipped") {
@@ -142,8 +142,8 @@ func TestRunPcap(t *testing.T) {
 		}
 		n++
 	}
-	if n != 3 {
-		t.Errorf("out.pcap has %d frames, want 3", n)
+	if n != 2 { // the TCP frame was dropped and --out-verdict left it out
+		t.Errorf("out.pcap has %d frames, want 2", n)
 	}
 }
 
@@ -208,6 +208,10 @@ func TestRunErrors(t *testing.T) {
 			[]string{`no interface "xk-nosuch0"`}},
 		{"bad meta", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--ctx", "meta=010203"}, 2,
 			[]string{"metadata is 3 bytes", "multiple of 4"}},
+		{"bad out verdict", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--out", "/tmp/x.pcap", "--out-verdict", "shot"}, 2,
+			[]string{`verdict "shot" is not one of XDP's`}},
+		{"out verdict without out", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--out-verdict", "tx"}, 2,
+			[]string{"--out-verdict needs --out FILE"}},
 		{"missing object", []string{"run", "/nonexistent.o", "--packet", echoSpec}, 5,
 			[]string{"no such file"}},
 		{"missing pcap", []string{"run", obj, "--prog", "xdp_example", "--pcap", "/nonexistent.pcap"}, 5,
