@@ -56,6 +56,13 @@ type LoadOptions struct {
 	// VerifierLog asks the verifier for its log even when a program
 	// passes (Program.VerifierLog). A rejection always carries the log.
 	VerifierLog bool
+	// TestRun prepares the object for BPF_PROG_RUN rather than for
+	// attaching: STRUCT_OPS programs that no struct_ops map claims get
+	// their target from their section (SEC("struct_ops/test_1") is
+	// bpf_dummy_ops.test_1, the one struct the kernel test-runs), and
+	// struct_ops maps are left out, since a test run registers nothing
+	// and the kernel refuses to fill bpf_dummy_ops maps.
+	TestRun bool
 }
 
 // Object is a loaded BPF object: its programs and maps, live in the kernel
@@ -123,6 +130,9 @@ func LoadBytes(name string, data []byte, opts *LoadOptions) (*Object, error) {
 		return nil, fmt.Errorf("load %s: parse: %w (%w)", name, err, ErrNotBPF)
 	}
 
+	if opts.TestRun {
+		prepareTestRun(spec)
+	}
 	copts := ebpf.CollectionOptions{}
 	if opts.VerifierLog {
 		copts.Programs.LogLevel = ebpf.LogLevelInstruction | ebpf.LogLevelStats
@@ -367,3 +377,24 @@ func mkdirAll(dir string) ([]string, error) {
 
 // DefaultBPFFS is where a BPF filesystem is usually mounted.
 const DefaultBPFFS = bpffs.Default
+
+// testRunStructOps is the struct_ops type the kernel test-runs.
+const testRunStructOps = "bpf_dummy_ops"
+
+// prepareTestRun readies spec's STRUCT_OPS programs for BPF_PROG_RUN (see
+// LoadOptions.TestRun).
+func prepareTestRun(spec *ebpf.CollectionSpec) {
+	for name, m := range spec.Maps {
+		if m.Type == ebpf.StructOpsMap {
+			delete(spec.Maps, name)
+		}
+	}
+	for _, p := range spec.Programs {
+		if p.Type != ebpf.StructOps || p.AttachTo != "" {
+			continue
+		}
+		if _, member, ok := strings.Cut(p.SectionName, "/"); ok && member != "" {
+			p.AttachTo = testRunStructOps + ":" + member
+		}
+	}
+}

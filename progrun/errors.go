@@ -230,10 +230,10 @@ func (r *Runner) explainEINVAL(in *Input) (reason string, kind error) {
 		return "the FLOW_DISSECTOR test run takes only the flags field of bpf_flow_keys, no CPU and no flags", nil
 	case t == ebpf.RawTracepoint:
 		return "RAW_TRACEPOINT runs take only arguments (at least as many as the program reads, at most 12), " +
-			"no packet, no repeat; the CPU needs OnCPU", ErrContext
+			"no packet, no repeat, and a CPU only with OnCPU (xdpkit run: --ctx arg0=N ... --ctx cpu=N)", ErrContext
 	case t == ebpf.Syscall:
 		return "SYSCALL runs take only a context (at least as many bytes as the program reads, at most 65535), " +
-			"no packet, no repeat, no flags", ErrContext
+			"no packet, no repeat, no flags (xdpkit run: --ctx data=HEX)", ErrContext
 	case t == ebpf.SkLookup:
 		return "SK_LOOKUP runs take a context only: family, protocol, addresses and ports, nothing else", ErrContext
 	case t == ebpf.StructOps:

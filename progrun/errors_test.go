@@ -116,7 +116,7 @@ func TestErrors(t *testing.T) {
 			in:   progrun.Input{Data: pkt, Context: &progrun.SKBContext{WireLen: uint32(len(pkt) - 15)}},
 			kind: progrun.ErrContext, msg: []string{"less the Ethernet header (" + fmt.Sprint(len(pkt)-14) + ")"}},
 		{name: "SK_LOOKUP without context", obj: "run_sk_lookup", prog: "lookup", in: progrun.Input{},
-			kind: progrun.ErrContext, msg: []string{"SK_LOOKUP programs need an SKLookupContext"}},
+			kind: progrun.ErrContext, msg: []string{"SK_LOOKUP programs need a context, the connection to find a socket for"}},
 		{name: "13 struct_ops arguments", obj: "run_struct_ops", prog: "dummy_test_1",
 			in:   progrun.Input{Context: &progrun.StructOpsContext{Args: make([]uint64, 13)}},
 			kind: progrun.ErrContext, msg: []string{"13 arguments given; STRUCT_OPS programs take at most 12"}},

@@ -212,7 +212,8 @@ func (r *Runner) check(in *Input) error {
 	case r.runsOnce() && in.Repeat > 1:
 		return refuse(t, ErrRepeat, "the kernel runs %s programs once per call: drop the repeat count (%d)", typeName(t), in.Repeat)
 	case t == ebpf.SkLookup && in.Context == nil:
-		return refuse(t, ErrContext, "SK_LOOKUP programs need an SKLookupContext: family, protocol, addresses and ports")
+		return refuse(t, ErrContext, "SK_LOOKUP programs need a context, the connection to find a socket for: "+
+			"family, protocol, remote and local address and port (an SKLookupContext; xdpkit run: --ctx local_ip=A --ctx local_port=N ...)")
 	}
 	switch c := in.Context.(type) {
 	case *XDPContext:

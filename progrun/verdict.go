@@ -80,10 +80,15 @@ func (v Verdict) Name() string {
 	return ""
 }
 
-// String returns Name, or the number when there is no name.
+// String returns Name, or the number when there is no name: signed for
+// the types whose programs return an int (RAW_TRACEPOINT, SYSCALL,
+// STRUCT_OPS, ...), so that -1 reads as -1.
 func (v Verdict) String() string {
 	if n := v.Name(); n != "" {
 		return n
+	}
+	if len(knownCodes(v.Type)) == 0 {
+		return strconv.FormatInt(int64(int32(v.Code)), 10)
 	}
 	return strconv.FormatUint(uint64(v.Code), 10)
 }

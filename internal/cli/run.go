@@ -109,7 +109,7 @@ type runResultJSON struct {
 	Verdict    string            `json:"verdict"`
 	Return     uint32            `json:"return"`
 	LenIn      int               `json:"len_in"`
-	LenOut     int               `json:"len_out"`
+	LenOut     *int              `json:"len_out,omitempty"` // absent for types that return no packet
 	DurationNS int64             `json:"duration_ns"`
 	Repeat     uint32            `json:"repeat"`
 	DataOut    string            `json:"data_out,omitempty"`
@@ -158,7 +158,7 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 	if err := caps.Require(caps.BPF, caps.NetAdmin); err != nil {
 		return err
 	}
-	obj, err := bpfobj.Load(path, nil)
+	obj, err := bpfobj.Load(path, &bpfobj.LoadOptions{TestRun: true})
 	if err != nil {
 		return err
 	}
@@ -360,10 +360,11 @@ func runLabel(i int) string { return fmt.Sprintf("run %d", i) }
 func (st *runState) printResult(from string, data []byte, res *progrun.Result) error {
 	if st.g.json {
 		out := runResultJSON{Kind: "result", Index: st.index, Source: from, Verdict: res.Verdict.String(),
-			Return: res.Return, LenIn: len(data), LenOut: len(res.Data), DurationNS: res.Duration.Nanoseconds(),
+			Return: res.Return, LenIn: len(data), DurationNS: res.Duration.Nanoseconds(),
 			Repeat: res.Repeat, Context: res.Context, FlowKeys: res.FlowKeys}
 		if res.Data != nil {
-			out.DataOut = hex.EncodeToString(res.Data)
+			n := len(res.Data)
+			out.LenOut, out.DataOut = &n, hex.EncodeToString(res.Data)
 		}
 		return output.JSON(st.g.stdout, out)
 	}
@@ -373,7 +374,7 @@ func (st *runState) printResult(from string, data []byte, res *progrun.Result) e
 	length, desc := "-", "-"
 	if data != nil {
 		length = fmt.Sprint(len(data))
-		if len(res.Data) != len(data) {
+		if res.Data != nil && len(res.Data) != len(data) {
 			length = fmt.Sprintf("%d→%d", len(data), len(res.Data))
 		}
 		desc = packet.Describe(data)

@@ -238,3 +238,56 @@ func TestRunUnprivileged(t *testing.T) {
 		t.Errorf("stderr does not name the capability:\n%s", res.stderr)
 	}
 }
+
+// TestRunTypes runs a program of every family through the CLI: the
+// context-only types with --ctx, the packet types with --packet, and the
+// type the kernel refuses.
+func TestRunTypes(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	obj := func(name string) string {
+		return filepath.Join(testutil.RepoRoot(), "internal", "testprogs", name+"_bpfel.o")
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want []string // in stdout, or in stderr when code != 0
+	}{
+		// sum: ctx {a, b, sum} -> sum = a + b, returns a - b.
+		{"syscall", []string{obj("run_syscall"), "--ctx", "data=050000000300000000000000"}, 0,
+			[]string{"sum (syscall)", "1  2 ", "ctx=050000000300000008000000"}},
+		// record_args returns args[0] ^ args[1].
+		{"raw tracepoint", []string{obj("run_raw_tp"), "--ctx", "arg0=6", "--ctx", "arg1=3", "--ctx", "cpu=1"}, 0,
+			[]string{"record_args (raw_tracepoint)", "1  5 "}},
+		{"struct_ops", []string{obj("run_struct_ops"), "--prog", "dummy_test_1", "--ctx", "arg0=0"}, 0,
+			[]string{"dummy_test_1 (struct_ops)", "1  -1 "}},
+		{"sk_lookup", []string{obj("run_sk_lookup"), "--ctx", "local_port=7008", "--ctx", "protocol=tcp"}, 0,
+			[]string{"SK_DROP"}},
+		{"sk_lookup without context", []string{obj("run_sk_lookup")}, 2,
+			[]string{"SK_LOOKUP programs need a context", "--ctx local_ip="}},
+		{"flow dissector", []string{obj("run_flow"), "--packet", "eth/ipv4(src=1.2.3.4,dst=5.6.7.8)/tcp(sport=1,dport=2)"}, 0,
+			[]string{"BPF_OK", "flow proto=6 1.2.3.4:1 > 5.6.7.8:2 nhoff=14 thoff=34", " 54 "}},
+		{"socket filter", []string{obj("run_skb"), "--prog", "sock_keep", "--packet", "eth/ipv4/udp/payload(100)"}, 0,
+			[]string{"keep 28"}},
+		{"tc", []string{obj("run_tc"), "--prog", "tc_mark", "--packet", "eth/ipv4/udp(dport=9)", "--ctx", "mark=1"}, 0,
+			[]string{"TC_ACT_SHOT"}},
+		{"lwt_seg6local refused", []string{obj("run_skb"), "--prog", "seg6_prog", "--packet", "eth/ipv6/udp"}, 4,
+			[]string{"the kernel has no test runner for LWT_SEG6LOCAL programs", "ENOTSUPP"}},
+		{"packet to a context-only type", []string{obj("run_syscall"), "--packet", "eth/ipv4"}, 2,
+			[]string{"syscall programs take no packet"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"run"}, tc.args...)
+			res := runXdpkit(t, false, args...)
+			out := res.want(t, tc.code, args...)
+			if tc.code != 0 {
+				out = res.stderr
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
