@@ -72,8 +72,20 @@ RAW_TRACEPOINT, SYSCALL, STRUCT_OPS) run once on their context.
 For each packet xdpkit prints the verdict (XDP_TX, TC_ACT_SHOT, ...), the
 length before and after, and the kernel's run time (averaged over --repeat
 runs), then a summary by verdict. --out writes the output packets to a
-pcap (--out-verdict XDP_TX: only those the program sent back). --ctx sets context fields (run with a bad field to see the list for
-the program's type). --dump-maps prints the object's maps after the runs.
+pcap (with --out-verdict XDP_TX, only those the program sent back). --ctx
+sets context fields (a wrong field lists the right ones for the program's
+type). --dump-maps prints the object's maps after the runs.
+
+Context fields by program type:
+  XDP                      ingress_ifindex (index or name), rx_queue_index, meta (hex)
+  SCHED_CLS, SCHED_ACT, CGROUP_SKB, SOCKET_FILTER, LWT_*
+                           mark, priority, ingress_ifindex, ifindex, cb0..cb4,
+                           tstamp, wire_len, gso_segs, gso_size, hwtstamp
+  FLOW_DISSECTOR           flags
+  SK_LOOKUP                family, protocol, remote_ip, remote_port, local_ip, local_port
+  RAW_TRACEPOINT           arg0..arg11, cpu
+  SYSCALL                  data (hex)
+  STRUCT_OPS               arg0..arg11 (bpf_dummy_ops only)
 
 A pcap record that cannot be read is reported by number and skipped; a
 packet the kernel refuses is reported and the rest still run. Either makes
@@ -152,6 +164,10 @@ type runState struct {
 	counts  map[string]int
 	order   []string
 	total   time.Duration
+
+	live      bool // stderr is a terminal: show progress on long replays
+	lastShown time.Time
+	lastIndex int
 }
 
 func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error {
@@ -171,7 +187,8 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 	if err != nil {
 		return fmt.Errorf("--ctx: %w", err)
 	}
-	st := &runState{g: g, f: f, runner: progrun.New(p.Program), ctx: ctx, counts: map[string]int{}}
+	st := &runState{g: g, f: f, runner: progrun.New(p.Program), ctx: ctx, counts: map[string]int{},
+		live: output.IsTerminal(g.stderr)}
 	takesPacket := progrun.TakesPacket(p.Type)
 	switch {
 	case takesPacket && len(f.sources) == 0:
@@ -212,7 +229,7 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 	}
 
 	if !takesPacket {
-		if err := st.run(cmd, "context", time.Time{}, nil); err != nil {
+		if err := st.run(cmd, origin{}, time.Time{}, nil); err != nil {
 			return err
 		}
 	}
@@ -227,7 +244,7 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 			if perr != nil {
 				return usageError{fmt.Errorf("--packet %q: %w", s.value, perr)}
 			}
-			err = st.run(cmd, "packet", time.Now(), data)
+			err = st.run(cmd, origin{}, time.Now(), data)
 		}
 		if err != nil {
 			return err
@@ -282,6 +299,11 @@ func (st *runState) replay(cmd *cobra.Command, path string) error {
 	if err != nil {
 		return fmt.Errorf("--pcap %s: %w", path, err)
 	}
+	defer func() {
+		if !st.lastShown.IsZero() {
+			st.progress(path, true)
+		}
+	}()
 	for cmd.Context().Err() == nil {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -296,17 +318,55 @@ func (st *runState) replay(cmd *cobra.Command, path string) error {
 		if err != nil {
 			return fmt.Errorf("--pcap %s: %w", path, err)
 		}
-		if err := st.run(cmd, fmt.Sprintf("%s#%d", path, rec.Index), rec.Timestamp, rec.Data); err != nil {
+		if err := st.run(cmd, origin{path, rec.Index}, rec.Timestamp, rec.Data); err != nil {
 			return err
 		}
+		st.progress(path, false)
 	}
 	return nil
+}
+
+// origin is where a run's input came from: a pcap file and record number,
+// or (file "") a --packet flag or the context alone. It becomes text only
+// when printed, so that a replay builds no string per packet.
+type origin struct {
+	file  string
+	index int
+}
+
+func (o origin) String() string {
+	if o.file == "" {
+		return "packet"
+	}
+	return fmt.Sprintf("%s#%d", o.file, o.index)
+}
+
+// progress keeps a live line on a terminal's stderr during a long replay:
+// runs so far and their rate, every half second.
+func (st *runState) progress(path string, done bool) {
+	if !st.live {
+		return
+	}
+	now := time.Now()
+	if !done && now.Sub(st.lastShown) < 500*time.Millisecond {
+		return
+	}
+	if st.lastShown.IsZero() {
+		st.lastShown, st.lastIndex = now, st.index
+		return
+	}
+	rate := float64(st.index-st.lastIndex) / now.Sub(st.lastShown).Seconds()
+	fmt.Fprintf(st.g.stderr, "\r\033[Kreplaying %s: %d runs, %.0f runs/s", path, st.index, rate)
+	if done {
+		fmt.Fprintln(st.g.stderr)
+	}
+	st.lastShown, st.lastIndex = now, st.index
 }
 
 // run runs one packet (or the context alone) and records the result.
 // Errors that every further run would repeat end the command; the others
 // are reported on the packet's line.
-func (st *runState) run(cmd *cobra.Command, from string, ts time.Time, data []byte) error {
+func (st *runState) run(cmd *cobra.Command, from origin, ts time.Time, data []byte) error {
 	st.index++
 	res, err := st.runner.Run(progrun.Input{Data: data, Context: st.ctx, Repeat: st.f.repeat})
 	if err != nil {
@@ -343,9 +403,9 @@ func fatalRunError(err error) bool {
 	return false
 }
 
-func (st *runState) printError(from string, data []byte, err error) error {
+func (st *runState) printError(from origin, data []byte, err error) error {
 	if st.g.json {
-		return output.JSON(st.g.stdout, runResultJSON{Kind: "result", Index: st.index, Source: from,
+		return output.JSON(st.g.stdout, runResultJSON{Kind: "result", Index: st.index, Source: from.String(),
 			LenIn: len(data), Error: err.Error()})
 	}
 	fmt.Fprintf(st.g.stderr, "xdpkit: %s (%s): %v\n", runLabel(st.index), from, err)
@@ -357,9 +417,9 @@ func (st *runState) printError(from string, data []byte, err error) error {
 
 func runLabel(i int) string { return fmt.Sprintf("run %d", i) }
 
-func (st *runState) printResult(from string, data []byte, res *progrun.Result) error {
+func (st *runState) printResult(from origin, data []byte, res *progrun.Result) error {
 	if st.g.json {
-		out := runResultJSON{Kind: "result", Index: st.index, Source: from, Verdict: res.Verdict.String(),
+		out := runResultJSON{Kind: "result", Index: st.index, Source: from.String(), Verdict: res.Verdict.String(),
 			Return: res.Return, LenIn: len(data), DurationNS: res.Duration.Nanoseconds(),
 			Repeat: res.Repeat, Context: res.Context, FlowKeys: res.FlowKeys}
 		if res.Data != nil {
