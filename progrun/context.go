@@ -2,6 +2,8 @@ package progrun
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"net/netip"
 
 	"github.com/cilium/ebpf"
@@ -14,6 +16,27 @@ import (
 type Context interface {
 	// accepts reports whether the context fits programs of type t.
 	accepts(t ebpf.ProgramType) bool
+}
+
+// Bytes are raw bytes that print as hex in JSON and text ("0a0b0c"),
+// as xdpkit shows and takes them everywhere.
+type Bytes []byte
+
+// MarshalText returns the bytes in hex.
+func (b Bytes) MarshalText() ([]byte, error) {
+	out := make([]byte, hex.EncodedLen(len(b)))
+	hex.Encode(out, b)
+	return out, nil
+}
+
+// UnmarshalText reads hex.
+func (b *Bytes) UnmarshalText(text []byte) error {
+	out := make([]byte, hex.DecodedLen(len(text)))
+	if _, err := hex.Decode(out, text); err != nil {
+		return fmt.Errorf("bytes in hex: %w", err)
+	}
+	*b = out
+	return nil
 }
 
 // Kernel struct sizes, checked against vmlinux BTF in the tests.
@@ -37,7 +60,7 @@ type XDPContext struct {
 	RxQueueIndex uint32 `json:"rx_queue_index"`
 	// Meta is metadata placed before the packet (data_meta .. data): a
 	// multiple of 4 bytes, at most 32. Out: what the program left there.
-	Meta []byte `json:"meta,omitempty"`
+	Meta Bytes `json:"meta,omitempty"`
 }
 
 func (XDPContext) accepts(t ebpf.ProgramType) bool { return t == ebpf.XDP }
@@ -229,6 +252,24 @@ func (c *SKLookupContext) encode(dst []byte) {
 	ne.PutUint32(dst[60:], uint32(c.LocalPort))
 }
 
+// decode reads the context as the kernel returns it: the connection, and
+// the cookie of the socket the program selected.
+func (c *SKLookupContext) decode(b []byte) {
+	ne := binary.NativeEndian
+	c.Cookie = ne.Uint64(b[0:])
+	c.Family = ne.Uint32(b[8:])
+	c.Protocol = ne.Uint32(b[12:])
+	if c.Family == unix.AF_INET6 {
+		c.RemoteIP = netip.AddrFrom16([16]byte(b[20:36]))
+		c.LocalIP = netip.AddrFrom16([16]byte(b[44:60]))
+	} else {
+		c.RemoteIP = netip.AddrFrom4([4]byte(b[16:20]))
+		c.LocalIP = netip.AddrFrom4([4]byte(b[40:44]))
+	}
+	c.RemotePort = binary.BigEndian.Uint16(b[36:])
+	c.LocalPort = uint16(ne.Uint32(b[60:]))
+}
+
 func putAddr(v4, v6 []byte, a netip.Addr) {
 	switch {
 	case !a.IsValid():
@@ -255,17 +296,22 @@ func (RawTracepointContext) accepts(t ebpf.ProgramType) bool { return t == ebpf.
 // SyscallContext is the context of a SYSCALL program: bytes in, and out
 // the same number of bytes as the program left them.
 type SyscallContext struct {
-	Data []byte `json:"data"`
+	Data Bytes `json:"data"`
 }
 
 func (SyscallContext) accepts(t ebpf.ProgramType) bool { return t == ebpf.Syscall }
 
 // StructOpsContext holds the arguments of a STRUCT_OPS program's test run
-// (at most 12 u64). The kernel runs only programs of its test struct
-// bpf_dummy_ops; pointer arguments are userspace addresses the kernel
-// copies from and back to, which the caller keeps alive and pinned.
+// (at most 12 u64; exactly as many as the member takes). The kernel runs
+// only programs of its test struct bpf_dummy_ops, whose members all take a
+// struct bpf_dummy_ops_state pointer first.
 type StructOpsContext struct {
 	Args []uint64 `json:"args"`
+	// State, when not nil, is the struct bpf_dummy_ops_state the first
+	// argument points to: the Runner passes the address of a copy, the
+	// kernel copies it in and back out, and the output context holds what
+	// the program left. Nil passes Args[0] as it is (0: no state).
+	State Bytes `json:"state,omitempty"`
 }
 
 func (StructOpsContext) accepts(t ebpf.ProgramType) bool { return t == ebpf.StructOps }
@@ -274,7 +320,7 @@ func (StructOpsContext) accepts(t ebpf.ProgramType) bool { return t == ebpf.Stru
 // without a typed context (TRACING, NETFILTER) or to test how the kernel
 // treats a malformed one. The output context has the same size.
 type RawContext struct {
-	Data []byte `json:"data"`
+	Data Bytes `json:"data"`
 }
 
 func (RawContext) accepts(ebpf.ProgramType) bool { return true }

@@ -49,7 +49,7 @@ func ContextFields(t ebpf.ProgramType) []string {
 	case t == ebpf.RawTracepoint:
 		return append(argFields(), "cpu")
 	case t == ebpf.StructOps:
-		return argFields()
+		return append(argFields(), "state")
 	case t == ebpf.Syscall:
 		return []string{"data"}
 	}
@@ -106,6 +106,11 @@ func ParseContext(t ebpf.ProgramType, settings []string) (Context, error) {
 			raw.CPU, err = p.u32(key, val)
 		case t == ebpf.RawTracepoint:
 			raw.Args, err = p.arg(raw.Args, key, val)
+		case t == ebpf.StructOps && key == "state":
+			ops.State, err = p.bytes(key, val)
+			if len(ops.Args) == 0 {
+				ops.Args = append(ops.Args, 0)
+			}
 		case t == ebpf.StructOps:
 			ops.Args, err = p.arg(ops.Args, key, val)
 		case t == ebpf.Syscall:
@@ -149,6 +154,10 @@ func (p *ctxParser) field(key string) error {
 	if isSKBType(p.t) && slices.Contains(skbRefused, key) {
 		return errs.Markf(ErrContext, "context field %s: the kernel does not accept __sk_buff.%s in a test run "+
 			"(it must be zero); %s programs take %s", key, key, p.t, strings.Join(fields, ", "))
+	}
+	if p.t == ebpf.SkLookup && (key == "ingress_ifindex" || key == "cookie" || key == "sk") {
+		return errs.Markf(ErrContext, "context field %s: the kernel does not accept bpf_sk_lookup.%s in a test run "+
+			"(it must be zero); SK_LOOKUP programs take %s", key, key, strings.Join(fields, ", "))
 	}
 	if key == "cb" && isSKBType(p.t) {
 		return errs.Markf(ErrContext, "context field cb: give the five words one by one, as cb0 to cb4")

@@ -159,6 +159,10 @@ func (r *Runner) explain(err error, in *Input) error {
 	case errors.Is(err, unix.EOPNOTSUPP) && t == ebpf.SkLookup:
 		e.Kind = ErrContext
 		e.Reason = "the program selected a reuseport socket without bpf_sk_assign's BPF_SK_LOOKUP_F_NO_REUSEPORT, which a test run cannot resolve"
+	case errors.Is(err, unix.EFAULT):
+		e.Kind = ErrContext
+		e.Reason = "the kernel could not read or write memory an argument points to: pass the state as " +
+			"StructOpsContext.State (xdpkit run: --ctx state=HEX), not as an address"
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
 		e.Kind = os.ErrPermission
 		e.Reason = "BPF_PROG_RUN needs CAP_BPF (and CAP_NET_ADMIN for network program types); run as root"
@@ -238,7 +242,8 @@ func (r *Runner) explainEINVAL(in *Input) (reason string, kind error) {
 		return "SK_LOOKUP runs take a context only: family, protocol, addresses and ports, nothing else", ErrContext
 	case t == ebpf.StructOps:
 		return "STRUCT_OPS runs take exactly as many arguments as the bpf_dummy_ops member has " +
-			"(test_1: 1, test_2: 5, test_sleepable: 1), the first a pointer to a struct bpf_dummy_ops_state or 0", ErrContext
+			"(test_1: 1, test_2: 5, test_sleepable: 1); the first points to a struct bpf_dummy_ops_state, which test_2 " +
+			"needs (give it as State; xdpkit run: --ctx state=HEX)", ErrContext
 	}
 	return "the kernel refused the input for this program type", nil
 }

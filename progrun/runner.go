@@ -86,6 +86,8 @@ func (res Result) Clone() Result {
 		out.Context = &cp
 	case *SyscallContext:
 		out.Context = &SyscallContext{Data: cloneBytes(c.Data)}
+	case *StructOpsContext:
+		out.Context = &StructOpsContext{Args: append([]uint64(nil), c.Args...), State: cloneBytes(c.State)}
 	case *RawContext:
 		out.Context = &RawContext{Data: cloneBytes(c.Data)}
 	}
@@ -119,6 +121,8 @@ type Runner struct {
 	sklOut  SKLookupContext
 	sysOut  SyscallContext
 	rawOut  RawContext
+	opsOut  StructOpsContext
+	state   []byte // STRUCT_OPS: the state the first argument points to
 	flowOut FlowKeys
 	raw     bool // the input context is a RawContext
 }
@@ -354,11 +358,12 @@ func (r *Runner) prepare(in *Input) {
 			r.rawTracepoint(&v)
 		}
 	case t == ebpf.StructOps:
+		r.opsOut.Args, r.opsOut.State = r.opsOut.Args[:0], nil
 		switch v := in.Context.(type) {
 		case *StructOpsContext:
-			req.CtxIn = putArgs(r.ctxIn, v.Args)
+			r.structOps(v)
 		case StructOpsContext:
-			req.CtxIn = putArgs(r.ctxIn, v.Args)
+			r.structOps(&v)
 		}
 	case t == ebpf.Syscall:
 		// The kernel writes a SYSCALL program's context back into ctx_in
@@ -390,6 +395,23 @@ func (r *Runner) prepare(in *Input) {
 			req.CtxOut = nil
 		}
 	}
+}
+
+// structOps lays out a STRUCT_OPS run: the arguments, the first pointing
+// to the Runner's copy of the state when there is one.
+func (r *Runner) structOps(c *StructOpsContext) {
+	r.req.CtxIn = putArgs(r.ctxIn, c.Args)
+	r.opsOut.Args = append(r.opsOut.Args[:0], c.Args...)
+	r.opsOut.State = nil
+	if c.State == nil || len(c.Args) == 0 {
+		return
+	}
+	r.state = append(r.state[:0], c.State...)
+	if len(r.state) == 0 {
+		r.state = append(r.state, 0) // an address for an empty state
+	}
+	binary.NativeEndian.PutUint64(r.req.CtxIn, sys.Address(r.state))
+	r.opsOut.State = r.state[:len(c.State)]
 }
 
 func (r *Runner) rawTracepoint(c *RawTracepointContext) {
@@ -474,10 +496,12 @@ func (r *Runner) result() Result {
 			res.FlowKeys = &r.flowOut
 		}
 	case t == ebpf.SkLookup:
-		r.sklOut = SKLookupContext{Cookie: binary.NativeEndian.Uint64(req.CtxOut)}
+		r.sklOut.decode(req.CtxOut)
 		res.Context = &r.sklOut
 	case t == ebpf.Syscall:
 		res.Context = &r.sysOut
+	case t == ebpf.StructOps:
+		res.Context = &r.opsOut
 	default:
 		res.Data = out
 	}

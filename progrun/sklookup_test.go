@@ -89,6 +89,15 @@ func TestSKLookup(t *testing.T) {
 			if out.Cookie != tc.cookie {
 				t.Errorf("cookie %d, want %d", out.Cookie, tc.cookie)
 			}
+			// The kernel hands the connection back as it was given.
+			wantFamily := uint32(unix.AF_INET)
+			if tc.ctx.LocalIP.Is6() {
+				wantFamily = unix.AF_INET6
+			}
+			if out.Family != wantFamily || out.Protocol != tc.ctx.Protocol || out.RemoteIP != tc.ctx.RemoteIP ||
+				out.RemotePort != tc.ctx.RemotePort || out.LocalIP != tc.ctx.LocalIP || out.LocalPort != tc.ctx.LocalPort {
+				t.Errorf("context out %+v, want the connection %+v", *out, tc.ctx)
+			}
 			if res.Data != nil {
 				t.Errorf("data out % x, want none", res.Data)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -50,6 +51,7 @@ type runFlags struct {
 	sources  []source
 	out      string
 	outOnly  []string
+	set      []string
 	ctx      []string
 	repeat   uint32
 	dumpMaps bool
@@ -106,6 +108,8 @@ the exit code 1 once every packet has been tried.`,
 	fl.StringVar(&f.out, "out", "", "write the output packets to the pcap `FILE`")
 	fl.StringSliceVar(&f.outOnly, "out-verdict", nil, "with --out, write only the packets with these `VERDICTS` (XDP_TX, tx, TC_ACT_OK, 3, ...)")
 	fl.StringArrayVar(&f.ctx, "ctx", nil, "set a context field, `FIELD=VALUE` (repeatable)")
+	fl.StringArrayVar(&f.set, "set", nil, "before the runs, set a map entry: `MAP[KEY]=VALUE`, VALUE a program's name for a "+
+		"program array (tail calls), else as xdpkit map update takes it (repeatable)")
 	fl.Uint32Var(&f.repeat, "repeat", 1, "run each packet `N` times in the kernel and report the average time "+
 		"(the runs share one buffer: the verdict and output are the last run's)")
 	fl.BoolVar(&f.dumpMaps, "dump-maps", false, "print every map of the object after the runs")
@@ -165,7 +169,8 @@ type runState struct {
 	order   []string
 	total   time.Duration
 
-	live      bool // stderr is a terminal: show progress on long replays
+	header    string // the line above the table
+	live      bool   // stderr is a terminal: show progress on long replays
 	lastShown time.Time
 	lastIndex int
 }
@@ -224,12 +229,15 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 		}
 	}
 	if !g.json && !f.quiet {
-		fmt.Fprintf(g.stdout, "program %s (%s) of %s\n", p.Name, bpfobj.ProgramTypeName(p.Type), path)
+		st.header = fmt.Sprintf("program %s (%s) of %s", p.Name, bpfobj.ProgramTypeName(p.Type), path)
 		st.table = output.NewTable("#", "VERDICT", "RET", "LEN", "TIME", "CHANGES", "PACKET")
+	}
+	if err := setEntries(obj, f.set); err != nil {
+		return err
 	}
 
 	if !takesPacket {
-		if err := st.run(cmd, origin{}, time.Time{}, nil); err != nil {
+		if err := st.run(cmd, origin{index: -1}, time.Time{}, nil); err != nil {
 			return err
 		}
 	}
@@ -250,7 +258,8 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 			return err
 		}
 	}
-	if st.table != nil {
+	if st.table != nil && st.index > 0 {
+		fmt.Fprintln(g.stdout, st.header)
 		if err := st.table.Write(g.stdout); err != nil {
 			return err
 		}
@@ -335,7 +344,10 @@ type origin struct {
 }
 
 func (o origin) String() string {
-	if o.file == "" {
+	switch {
+	case o.index < 0:
+		return "context"
+	case o.file == "":
 		return "packet"
 	}
 	return fmt.Sprintf("%s#%d", o.file, o.index)
@@ -410,7 +422,11 @@ func (st *runState) printError(from origin, data []byte, err error) error {
 	}
 	fmt.Fprintf(st.g.stderr, "xdpkit: %s (%s): %v\n", runLabel(st.index), from, err)
 	if st.table != nil {
-		st.table.Row(st.index, "error", "-", len(data), "-", "-", packet.Describe(data))
+		length, desc := "-", "-"
+		if data != nil {
+			length, desc = fmt.Sprint(len(data)), packet.Describe(data)
+		}
+		st.table.Row(st.index, "error", "-", length, "-", "-", desc)
 	}
 	return nil
 }
@@ -443,7 +459,11 @@ func (st *runState) printResult(from origin, data []byte, res *progrun.Result) e
 	if res.Duration > 0 {
 		dur = res.Duration.String()
 	}
-	st.table.Row(st.index, res.Verdict.String(), res.Return, length, dur, changes(data, st.ctx, res), desc)
+	ret := fmt.Sprint(res.Return)
+	if res.Verdict.Name() == "" {
+		ret = fmt.Sprintf("%#x", res.Return) // VERDICT already shows the number
+	}
+	st.table.Row(st.index, res.Verdict.String(), ret, length, dur, changes(data, st.ctx, res), desc)
 	return nil
 }
 
@@ -483,16 +503,43 @@ func changes(in []byte, ctxIn progrun.Context, res *progrun.Result) string {
 			parts = append(parts, fmt.Sprintf("socket cookie=%d", c.Cookie))
 		}
 	case *progrun.SyscallContext:
-		parts = append(parts, fmt.Sprintf("ctx=%x", c.Data))
+		parts = append(parts, fmt.Sprintf("ctx=%x", []byte(c.Data)))
+	case *progrun.StructOpsContext:
+		if c.State != nil {
+			parts = append(parts, fmt.Sprintf("state=%x", []byte(c.State)))
+		}
 	}
 	if k := res.FlowKeys; k != nil {
-		parts = append(parts, fmt.Sprintf("flow proto=%d %v:%d > %v:%d nhoff=%d thoff=%d",
-			k.IPProto, k.Src, k.Sport, k.Dst, k.Dport, k.Nhoff, k.Thoff))
+		parts = append(parts, flowText(k))
 	}
 	if len(parts) == 0 {
 		return "-"
 	}
 	return strings.Join(parts, " ")
+}
+
+// flowText shows a flow dissector's keys: addresses and ports when it
+// found them, always the offsets.
+func flowText(k *progrun.FlowKeys) string {
+	s := fmt.Sprintf("flow n_proto=%#04x", k.NProto)
+	if k.IPProto != 0 {
+		s += fmt.Sprintf(" proto=%d", k.IPProto)
+	}
+	if k.Src.IsValid() {
+		s += fmt.Sprintf(" %v > %v", netip.AddrPortFrom(k.Src, k.Sport), netip.AddrPortFrom(k.Dst, k.Dport))
+	}
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{k.IsFrag, "frag"}, {k.IsFirstFrag, "first-frag"}, {k.IsEncap, "encap"}} {
+		if f.on {
+			s += " " + f.name
+		}
+	}
+	if k.FlowLabel != 0 {
+		s += fmt.Sprintf(" label=%#x", k.FlowLabel)
+	}
+	return s + fmt.Sprintf(" nhoff=%d thoff=%d", k.Nhoff, k.Thoff)
 }
 
 func (st *runState) summary(p *bpfobj.Program) error {
@@ -550,6 +597,21 @@ func dumpObjectMaps(g *globals, obj *bpfobj.Object) error {
 		}
 		if !g.json && len(entries) == 0 {
 			fmt.Fprintln(g.stdout, "  (empty)")
+		}
+	}
+	return nil
+}
+
+// setEntries applies --set MAP[KEY]=VALUE flags to the loaded object.
+func setEntries(obj *bpfobj.Object, sets []string) error {
+	for _, s := range sets {
+		name, rest, ok := strings.Cut(s, "[")
+		key, value, ok2 := strings.Cut(rest, "]=")
+		if !ok || !ok2 || name == "" {
+			return usagef("--set %q: want MAP[KEY]=VALUE, such as jmp_table[0]=flow_ipv4 or 'counts[1]=42'", s)
+		}
+		if err := obj.SetEntry(name, key, value); err != nil {
+			return fmt.Errorf("--set %s: %w", s, err)
 		}
 	}
 	return nil

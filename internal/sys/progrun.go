@@ -71,3 +71,14 @@ func SlicePointer(b []byte) unsafe.Pointer {
 
 // IsENOTSUPP reports whether err is the kernel's ENOTSUPP.
 func IsENOTSUPP(err error) bool { return errors.Is(err, ENOTSUPP) }
+
+// Address returns the address of b's first byte as the kernel reads a
+// pointer argument (a STRUCT_OPS test run's state). The caller keeps b
+// alive until the kernel is done with it; Go's heap does not move
+// objects, and a slice that escapes to the heap stays where it is.
+func Address(b []byte) uint64 {
+	if len(b) == 0 {
+		return 0
+	}
+	return uint64(uintptr(unsafe.Pointer(&b[0])))
+}
