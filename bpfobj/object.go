@@ -140,7 +140,7 @@ func LoadBytes(name string, data []byte, opts *LoadOptions) (*Object, error) {
 	}
 
 	if opts.TestRun {
-		prepareTestRun(spec)
+		PrepareTestRun(spec)
 	}
 	copts := ebpf.CollectionOptions{}
 	if opts.VerifierLog {
@@ -390,9 +390,31 @@ const DefaultBPFFS = bpffs.Default
 // testRunStructOps is the struct_ops type the kernel test-runs.
 const testRunStructOps = "bpf_dummy_ops"
 
-// prepareTestRun readies spec's STRUCT_OPS programs for BPF_PROG_RUN (see
-// LoadOptions.TestRun).
-func prepareTestRun(spec *ebpf.CollectionSpec) {
+// TestRunSpec parses the object at path for BPF_PROG_RUN, as Load with
+// LoadOptions.TestRun does: objects with a ".struct_ops" section parse,
+// and STRUCT_OPS programs get their targets (see PrepareTestRun). For
+// test helpers that load a CollectionSpec themselves.
+func TestRunSpec(path string) (*ebpf.CollectionSpec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := checkELF(data); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	spec, err := ebpf.LoadCollectionSpecFromReader(bytes.NewReader(hideStructOpsSection(data)))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	PrepareTestRun(spec)
+	return spec, nil
+}
+
+// PrepareTestRun readies spec for BPF_PROG_RUN rather than for attaching
+// (see LoadOptions.TestRun): STRUCT_OPS programs that no struct_ops map
+// claims get their target from their section, and struct_ops maps are
+// left out. Other programs and maps are untouched.
+func PrepareTestRun(spec *ebpf.CollectionSpec) {
 	for name, m := range spec.Maps {
 		if m.Type == ebpf.StructOpsMap {
 			delete(spec.Maps, name)

@@ -20,13 +20,18 @@ type Request struct {
 	CtxIn   []byte // context in; nil for none
 	CtxOut  []byte // room for the context out; nil asks for none
 	Repeat  uint32 // runs; 0 and 1 both mean one
-	Flags   uint32 // BPF_F_TEST_* flags
-	CPU     uint32 // with sys.TestRunOnCPU
+	Flags   uint32 // BPF_F_TEST_* flags (FlagRunOnCPU, FlagXDPLiveFrames)
+	CPU     uint32 // with FlagRunOnCPU
+
+	// Done, when not nil and closed, stops the run: the backend ends it
+	// as soon as it can, and a run that was interrupted is not restarted
+	// but fails with EINTR. Nil runs to the end.
+	Done <-chan struct{}
 
 	// Filled in by Run.
 	Retval      uint32
 	DataSizeOut uint32 // bytes of packet out; more than len(DataOut) with ENOSPC
-	CtxSizeOut  uint32
+	CtxSizeOut  uint32 // bytes of context out; more than len(CtxOut) with ENOSPC
 	Duration    uint32 // average nanoseconds per run, as the kernel measured it
 }
 
@@ -36,11 +41,14 @@ type Backend interface {
 	// Type is the program type, which decides how inputs are laid out.
 	Type() ebpf.ProgramType
 	// Run runs the program once per req.Repeat and fills in req's results.
-	// Errors are the kernel's errnos (unix.EINVAL, sys.ENOTSUPP, ...).
+	// Errors are the kernel's errnos (unix.EINVAL, sys.ENOTSUPP, ...);
+	// unix.EINTR when req.Done stopped the run.
 	Run(req *Request) error
 }
 
-// Kernel is the Backend that issues BPF_PROG_RUN on a loaded program.
+// Kernel is the Backend that issues BPF_PROG_RUN on a loaded program. It
+// keeps the call's arguments between calls, so one Kernel must not run two
+// Requests at the same time: give each Runner its own.
 type Kernel struct {
 	prog *ebpf.Program
 	attr sys.ProgRunAttr
@@ -57,43 +65,76 @@ func NewKernel(prog *ebpf.Program) *Kernel {
 // Type returns the program's type.
 func (k *Kernel) Type() ebpf.ProgramType { return k.prog.Type() }
 
-// Run issues BPF_PROG_RUN. An EINTR with one run asked for means the run
-// happened (older kernels check for signals after the run); with more, the
-// call is repeated, so a benchmark interrupted by a signal still completes.
+// maxRestarts bounds how often Kernel.Run restarts an interrupted call,
+// so that a stream of signals cannot keep it running forever.
+const maxRestarts = 1000
+
+// Run issues BPF_PROG_RUN.
+//
+// The kernel answers EINTR when a signal arrives during a repeated run,
+// and the repeat starts over when the call is made again: Run makes it
+// again, up to 1000 times, unless req.Done is closed. With a Done
+// channel and a repeat count, Run interrupts the call itself once Done is
+// closed (it signals its thread; see sys.InterruptOnDone) and returns
+// EINTR; a single run is left to finish.
+//
+// Kernels before 5.13 also answer EINTR after a single run, having run the
+// program but copied nothing out: Run makes such a call again as well, so
+// the program runs twice (its map updates happen twice), and never returns
+// a result the kernel did not write. After EINTR the Request's results are
+// zero.
 func (k *Kernel) Run(req *Request) error {
-	a := &k.attr
-	*a = sys.ProgRunAttr{
-		ProgFD:      uint32(k.prog.FD()),
-		DataSizeIn:  uint32(len(req.DataIn)),
-		DataSizeOut: uint32(len(req.DataOut)),
-		DataIn:      sys.SlicePointer(req.DataIn),
-		DataOut:     sys.SlicePointer(req.DataOut),
-		Repeat:      req.Repeat,
-		CtxSizeIn:   uint32(len(req.CtxIn)),
-		CtxSizeOut:  uint32(len(req.CtxOut)),
-		CtxIn:       sys.SlicePointer(req.CtxIn),
-		CtxOut:      sys.SlicePointer(req.CtxOut),
-		Flags:       req.Flags,
-		CPU:         req.CPU,
+	// Only a repeated run lasts long enough to need interrupting: a
+	// single one takes microseconds, and signalling costs a goroutine.
+	if req.Done != nil && req.Repeat > 1 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer sys.InterruptOnDone(req.Done)()
 	}
-	for {
-		err := sys.ProgRun(a)
-		if errors.Is(err, unix.EINTR) {
-			if req.Repeat <= 1 {
-				err = nil
-			} else {
-				continue
-			}
+	a := &k.attr
+	var err error
+	for restarts := 0; ; restarts++ {
+		// Every call starts from the arguments alone: the kernel writes
+		// the results only when it succeeds (or with ENOSPC).
+		*a = sys.ProgRunAttr{
+			ProgFD:      uint32(k.prog.FD()),
+			DataSizeIn:  uint32(len(req.DataIn)),
+			DataSizeOut: uint32(len(req.DataOut)),
+			DataIn:      sys.SlicePointer(req.DataIn),
+			DataOut:     sys.SlicePointer(req.DataOut),
+			Repeat:      req.Repeat,
+			CtxSizeIn:   uint32(len(req.CtxIn)),
+			CtxSizeOut:  uint32(len(req.CtxOut)),
+			CtxIn:       sys.SlicePointer(req.CtxIn),
+			CtxOut:      sys.SlicePointer(req.CtxOut),
+			Flags:       req.Flags,
+			CPU:         req.CPU,
 		}
-		runtime.KeepAlive(req)
-		runtime.KeepAlive(k.prog)
-		req.Retval = a.Retval
-		req.DataSizeOut = a.DataSizeOut
-		req.CtxSizeOut = a.CtxSizeOut
-		req.Duration = a.Duration
-		if err != nil {
-			return fmt.Errorf("BPF_PROG_RUN: %w", err)
+		err = sys.ProgRun(a)
+		if !errors.Is(err, unix.EINTR) || restarts >= maxRestarts || isClosed(req.Done) {
+			break
 		}
-		return nil
+	}
+	runtime.KeepAlive(req)
+	runtime.KeepAlive(k.prog)
+	req.Retval, req.DataSizeOut, req.CtxSizeOut, req.Duration = a.Retval, a.DataSizeOut, a.CtxSizeOut, a.Duration
+	if errors.Is(err, unix.EINTR) {
+		req.Retval, req.DataSizeOut, req.CtxSizeOut, req.Duration = 0, 0, 0, 0
+	}
+	// Keep no pointers to the caller's buffers between calls.
+	a.DataIn, a.DataOut, a.CtxIn, a.CtxOut = sys.Pointer{}, sys.Pointer{}, sys.Pointer{}, sys.Pointer{}
+	if err != nil {
+		return fmt.Errorf("BPF_PROG_RUN: %w", err)
+	}
+	return nil
+}
+
+// isClosed reports whether done is closed; a nil done never is.
+func isClosed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
 	}
 }

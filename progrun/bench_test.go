@@ -5,7 +5,6 @@ import (
 	"io"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/cilium/ebpf"
 
@@ -52,12 +51,12 @@ func BenchmarkBareSyscallXDP(b *testing.B) {
 			ProgFD:      uint32(prog.FD()),
 			DataSizeIn:  uint32(len(benchPacket)),
 			DataSizeOut: uint32(len(out)),
-			DataIn:      unsafe.Pointer(&benchPacket[0]),
-			DataOut:     unsafe.Pointer(&out[0]),
+			DataIn:      sys.SlicePointer(benchPacket),
+			DataOut:     sys.SlicePointer(out),
 			CtxSizeIn:   24,
 			CtxSizeOut:  24,
-			CtxIn:       unsafe.Pointer(&ctxIn[0]),
-			CtxOut:      unsafe.Pointer(&ctxOut[0]),
+			CtxIn:       sys.SlicePointer(ctxIn),
+			CtxOut:      sys.SlicePointer(ctxOut),
 		}
 		if err := sys.ProgRun(&attr); err != nil {
 			b.Fatal(err)

@@ -209,9 +209,13 @@ func (k *FlowKeys) decode(b []byte) {
 }
 
 // SKLookupContext is struct bpf_sk_lookup: the connection a socket is
-// looked up for. Family is taken from LocalIP when zero. Out, Cookie is the
-// socket cookie (SO_COOKIE) of the socket the program selected with
-// bpf_sk_assign, 0 for none.
+// looked up for. Both addresses are of the family: IPv4 addresses (or
+// IPv4-mapped IPv6 ones, ::ffff:a.b.c.d, taken as IPv4) for AF_INET, IPv6
+// addresses for AF_INET6, where an IPv4-mapped address stays an IPv6
+// address; a zero netip.Addr is the unspecified address. Family is taken
+// from LocalIP when zero, or from RemoteIP when LocalIP is zero too. Out,
+// Cookie is the socket cookie (SO_COOKIE) of the socket the program
+// selected with bpf_sk_assign, 0 for none.
 type SKLookupContext struct {
 	Family     uint32     `json:"family"`   // unix.AF_INET or unix.AF_INET6
 	Protocol   uint32     `json:"protocol"` // unix.IPPROTO_TCP (the default, 0) or unix.IPPROTO_UDP
@@ -228,7 +232,11 @@ func (c *SKLookupContext) family() uint32 {
 	if c.Family != 0 {
 		return c.Family
 	}
-	if c.LocalIP.Is6() && !c.LocalIP.Is4In6() {
+	a := c.LocalIP
+	if !a.IsValid() {
+		a = c.RemoteIP
+	}
+	if a.Is6() && !a.Is4In6() {
 		return unix.AF_INET6
 	}
 	return unix.AF_INET
@@ -244,11 +252,12 @@ func (c *SKLookupContext) protocol() uint32 {
 func (c *SKLookupContext) encode(dst []byte) {
 	clear(dst[:skLookupCtxSize])
 	ne := binary.NativeEndian
-	ne.PutUint32(dst[8:], c.family())
+	f := c.family()
+	ne.PutUint32(dst[8:], f)
 	ne.PutUint32(dst[12:], c.protocol())
-	putAddr(dst[16:20], dst[20:36], c.RemoteIP)
+	putAddr(dst[16:20], dst[20:36], f, c.RemoteIP)
 	binary.BigEndian.PutUint16(dst[36:], c.RemotePort)
-	putAddr(dst[40:44], dst[44:60], c.LocalIP)
+	putAddr(dst[40:44], dst[44:60], f, c.LocalIP)
 	ne.PutUint32(dst[60:], uint32(c.LocalPort))
 }
 
@@ -270,15 +279,18 @@ func (c *SKLookupContext) decode(b []byte) {
 	c.LocalPort = uint16(ne.Uint32(b[60:]))
 }
 
-func putAddr(v4, v6 []byte, a netip.Addr) {
+// putAddr writes a into the slot of family f: IPv4 (an IPv4-mapped IPv6
+// address unmapped) for AF_INET, IPv6 (an IPv4-mapped address as it is)
+// for AF_INET6. The Runner has refused addresses of the other family.
+func putAddr(v4, v6 []byte, f uint32, a netip.Addr) {
 	switch {
 	case !a.IsValid():
-	case a.Is4() || a.Is4In6():
-		b := a.Unmap().As4()
-		copy(v4, b[:])
-	default:
+	case f == unix.AF_INET6:
 		b := a.As16()
 		copy(v6, b[:])
+	default:
+		b := a.Unmap().As4()
+		copy(v4, b[:])
 	}
 }
 
@@ -318,7 +330,11 @@ func (StructOpsContext) accepts(t ebpf.ProgramType) bool { return t == ebpf.Stru
 
 // RawContext passes bytes as the context of any program type, for types
 // without a typed context (TRACING, NETFILTER) or to test how the kernel
-// treats a malformed one. The output context has the same size.
+// treats a malformed one. The output context is what the kernel copies
+// back, at most as many bytes as Data: for the types with a context
+// struct, the whole struct, so a RawContext shorter than it fails
+// (ErrContext), and one longer than it (the bytes past it zero) comes back
+// as long as the struct.
 type RawContext struct {
 	Data Bytes `json:"data"`
 }

@@ -153,7 +153,7 @@ func (p *ctxParser) field(key string) error {
 	}
 	if isSKBType(p.t) && slices.Contains(skbRefused, key) {
 		return errs.Markf(ErrContext, "context field %s: the kernel does not accept __sk_buff.%s in a test run "+
-			"(it must be zero); %s programs take %s", key, key, p.t, strings.Join(fields, ", "))
+			"(it must be zero); %s programs take %s", key, key, typeName(p.t), strings.Join(fields, ", "))
 	}
 	if p.t == ebpf.SkLookup && (key == "ingress_ifindex" || key == "cookie" || key == "sk") {
 		return errs.Markf(ErrContext, "context field %s: the kernel does not accept bpf_sk_lookup.%s in a test run "+
@@ -163,7 +163,7 @@ func (p *ctxParser) field(key string) error {
 		return errs.Markf(ErrContext, "context field cb: give the five words one by one, as cb0 to cb4")
 	}
 	return errs.Markf(ErrContext, "%s programs have no context field %q; they take %s",
-		p.t, key, strings.Join(fields, ", "))
+		typeName(p.t), key, strings.Join(fields, ", "))
 }
 
 func (p *ctxParser) bad(key, val, want string) error {

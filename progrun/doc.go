@@ -21,7 +21,9 @@
 //
 // A Runner owns its buffers: Run allocates nothing once the buffers have
 // grown to fit, and a Result's slices stay valid until the next Run on the
-// same Runner. A Runner is not safe for concurrent use.
+// same Runner. A Runner is not safe for concurrent use, nor is the Kernel
+// backend under it. RunContext stops a long repeat when its context is
+// done, with ErrInterrupted.
 //
 // Programs run on a Backend: the kernel (NewKernel) or, later, xdpkit's
 // userspace emulator, both taking the same BPF_PROG_RUN-shaped Request.

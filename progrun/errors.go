@@ -1,6 +1,7 @@
 package progrun
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -16,7 +17,7 @@ import (
 // message says what was wrong with this input and how to fix it; the
 // sentinels also match the os error the CLI maps to an exit code
 // (os.ErrInvalid for bad input, ebpf.ErrNotSupported for what the kernel
-// cannot do).
+// cannot do, context.Canceled for a run that was stopped).
 var (
 	// ErrNotRunnable: the kernel has no test runner for the program type
 	// (LWT_SEG6LOCAL, KPROBE, ...).
@@ -26,8 +27,9 @@ var (
 	// ErrPacketTooLong: a packet longer than the kernel's test-run buffer.
 	ErrPacketTooLong = &kindError{"packet longer than the test-run buffer", os.ErrInvalid}
 	// ErrNoPacket: a packet given to a type that takes none (SK_LOOKUP,
-	// RAW_TRACEPOINT, SYSCALL, STRUCT_OPS), or none given to one that needs it.
-	ErrNoPacket = &kindError{"packet given or missing", os.ErrInvalid}
+	// RAW_TRACEPOINT, SYSCALL, STRUCT_OPS). A type that needs a packet
+	// and gets none (or less than 14 bytes) fails with ErrPacketTooShort.
+	ErrNoPacket = &kindError{"packet given to a type that takes none", os.ErrInvalid}
 	// ErrContext: a context of the wrong type, a field the kernel does not
 	// accept for this type, or a value it refuses.
 	ErrContext = &kindError{"context not accepted", os.ErrInvalid}
@@ -40,6 +42,10 @@ var (
 	ErrRefused = &kindError{"input refused by the kernel", os.ErrInvalid}
 	// ErrNoDevice: an ifindex in the context that does not exist.
 	ErrNoDevice = &kindError{"no such interface", os.ErrNotExist}
+	// ErrInterrupted: the run was stopped before it finished, by the
+	// context of RunContext or by signals that kept interrupting it. It
+	// also matches context.Canceled.
+	ErrInterrupted = &kindError{"run interrupted", context.Canceled}
 )
 
 // kindError is a sentinel that also matches a broader os or ebpf error.
@@ -48,7 +54,12 @@ type kindError struct {
 	also error
 }
 
-func (e *kindError) Error() string        { return e.msg }
+// Error returns the sentinel's short description ("no such interface").
+func (e *kindError) Error() string { return e.msg }
+
+// Is reports whether target is the broader error the sentinel also
+// matches (os.ErrInvalid for ErrContext); errors.Is matches the sentinel
+// itself by identity before asking.
 func (e *kindError) Is(target error) bool { return target == e.also }
 
 // RunError is a failed run: the kernel's errno, what xdpkit makes of it,
@@ -58,8 +69,12 @@ type RunError struct {
 	Reason string // a sentence: the problem and the fix
 	Kind   error  // one of the Err* sentinels, or nil
 	Errno  error  // the kernel's answer, nil when xdpkit refused before asking
+
+	stop []error // what stopped an interrupted run: ctx.Err() and its cause
 }
 
+// Error returns "run TYPE program: REASON", followed by the kernel's errno
+// by name ("(kernel: EINVAL)") when the kernel was asked.
 func (e *RunError) Error() string {
 	if e.Errno != nil {
 		return fmt.Sprintf("run %s program: %s (kernel: %v)", typeName(e.Type), e.Reason, errnoName(e.Errno))
@@ -67,7 +82,9 @@ func (e *RunError) Error() string {
 	return fmt.Sprintf("run %s program: %s", typeName(e.Type), e.Reason)
 }
 
-// Unwrap returns the sentinel and the errno.
+// Unwrap returns the sentinel and the errno, and for a run its context
+// stopped, the context's error (context.Canceled or
+// context.DeadlineExceeded) and cause (context.Cause).
 func (e *RunError) Unwrap() []error {
 	var out []error
 	if e.Kind != nil {
@@ -76,7 +93,7 @@ func (e *RunError) Unwrap() []error {
 	if e.Errno != nil {
 		out = append(out, e.Errno)
 	}
-	return out
+	return append(out, e.stop...)
 }
 
 func refuse(t ebpf.ProgramType, kind error, format string, args ...any) error {
@@ -141,12 +158,32 @@ func (r *Runner) explain(err error, in *Input) error {
 			e.Reason = "the kernel test-runs only STRUCT_OPS programs of its test struct bpf_dummy_ops " +
 				"(and not when they select a reuseport socket)"
 		}
+	case errors.Is(err, unix.ENOSPC) && uint64(r.req.CtxSizeOut) > uint64(len(r.req.CtxOut)):
+		// bpf_ctx_finish: the kernel's context is larger than the
+		// context out, which is as large as the RawContext.
+		e.Kind = ErrContext
+		e.Reason = fmt.Sprintf("the context needs %d bytes; give a RawContext of at least %d bytes", r.req.CtxSizeOut, r.req.CtxSizeOut)
 	case errors.Is(err, unix.ENOSPC):
 		e.Reason = fmt.Sprintf("the output needs %d bytes, more than the %d-byte buffer", r.req.DataSizeOut, len(r.req.DataOut))
+	case errors.Is(err, unix.E2BIG):
+		// bpf_ctx_init: bytes past the kernel's struct that are not zero.
+		e.Kind = ErrContext
+		if n, ok := kernelCtxSize(t); ok {
+			e.Reason = fmt.Sprintf("the context is %d bytes; the kernel takes at most %d bytes of context for %s "+
+				"(bytes past them must be zero)", len(r.req.CtxIn), n, typeName(t))
+		} else {
+			e.Reason = fmt.Sprintf("the context is %d bytes, larger than the kernel's context struct for %s "+
+				"(bytes past it must be zero)", len(r.req.CtxIn), typeName(t))
+		}
 	case errors.Is(err, unix.ENODEV), errors.Is(err, unix.ENXIO) && t != ebpf.RawTracepoint:
 		e.Kind = ErrNoDevice
-		e.Reason = fmt.Sprintf("context ifindex %d: no such interface in this network namespace; "+
-			"use the index `ip link` shows (or 0 for none)", r.ifindex(in))
+		if field, ifindex, ok := r.ifindex(in); ok {
+			e.Reason = fmt.Sprintf("context %s %d: no such interface in this network namespace; "+
+				"use the index `ip link` shows (or 0 for none)", field, ifindex)
+		} else {
+			e.Reason = "an interface index in the context names no interface in this network namespace; " +
+				"use an index `ip link` shows (or 0 for none)"
+		}
 	case errors.Is(err, unix.ENXIO) && t == ebpf.RawTracepoint:
 		e.Kind = ErrContext
 		e.Reason = "the CPU in the context is not online; pick one below the number `nproc` prints"
@@ -181,18 +218,61 @@ func (r *Runner) explain(err error, in *Input) error {
 	return e
 }
 
-func (r *Runner) ifindex(in *Input) uint32 {
+// ifindex returns the context field the kernel looked an interface up by,
+// and its value: XDP's ingress_ifindex, and the skb types' ifindex (their
+// ingress_ifindex is taken as it is, without a lookup). ok is false for
+// contexts without typed fields (a RawContext).
+func (r *Runner) ifindex(in *Input) (field string, ifindex uint32, ok bool) {
 	switch c := in.Context.(type) {
 	case *XDPContext:
-		return c.IngressIfindex
+		return "ingress_ifindex", c.IngressIfindex, true
 	case XDPContext:
-		return c.IngressIfindex
+		return "ingress_ifindex", c.IngressIfindex, true
 	case *SKBContext:
-		return max(c.Ifindex, c.IngressIfindex)
+		return "ifindex", c.Ifindex, true
 	case SKBContext:
-		return max(c.Ifindex, c.IngressIfindex)
+		return "ifindex", c.Ifindex, true
 	}
-	return 0
+	return "", 0, false
+}
+
+// kernelCtxSize returns the size of the context struct the kernel copies
+// a test run's context into for programs of type t, when xdpkit knows it.
+func kernelCtxSize(t ebpf.ProgramType) (int, bool) {
+	switch {
+	case t == ebpf.XDP:
+		return xdpMDSize, true
+	case isSKBType(t):
+		return skBuffSize, true
+	case t == ebpf.FlowDissector:
+		return flowKeysSize, true
+	case t == ebpf.SkLookup:
+		return skLookupCtxSize, true
+	}
+	return 0, false
+}
+
+// interrupted returns the error of a run that ctx stopped (or signals
+// kept interrupting); errno is the kernel's EINTR, nil when ctx was done
+// before the call.
+func (r *Runner) interrupted(ctx context.Context, errno error) error {
+	e := &RunError{Type: r.typ, Kind: ErrInterrupted, Errno: errno}
+	switch err := ctx.Err(); {
+	case err != nil:
+		cause := context.Cause(ctx)
+		e.stop = []error{err}
+		if cause != err {
+			e.stop = append(e.stop, cause)
+		}
+		e.Reason = fmt.Sprintf("the run was interrupted before it finished: %v", cause)
+		if errno == nil {
+			e.Reason = fmt.Sprintf("the run was interrupted before it started: %v", cause)
+		}
+	default:
+		e.Reason = "the run was interrupted before it finished: signals kept interrupting it " +
+			"(an interrupted repeat starts over from its first run)"
+	}
+	return e
 }
 
 // explainEINVAL names what EINVAL most likely meant for this type and

@@ -1,9 +1,11 @@
 package progrun
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -28,20 +30,37 @@ type Input struct {
 	Context Context
 	// Repeat runs the program this many times in one call and makes
 	// Duration the average; 0 means once. RAW_TRACEPOINT, SYSCALL and
-	// STRUCT_OPS run once only. The kernel does not restore the packet
-	// between the runs: a program that rewrites it sees its own output
-	// the next time, and the Result is the last run's. Every run works on the same packet and
-	// context, so what a program changes adds up (ten runs of a program
-	// that decrements the TTL take ten off it). For XDP a repeat over 1
-	// costs tens of milliseconds a call, whatever the count (the kernel
-	// puts the program into its XDP dispatcher and back): time with one
-	// large repeat rather than many calls.
+	// STRUCT_OPS run once only. The kernel does not restore the packet or
+	// the context between the runs: every run works on what the one
+	// before left, so what a program changes adds up (ten runs of a
+	// program that decrements the TTL take ten off it), and the Result is
+	// the last run's.
+	//
+	// For XDP, a Repeat over 1 costs about 30-50 ms per call on top of the
+	// runs, whatever the count: the kernel swaps the program into its XDP
+	// dispatcher and back. Repeats are for timing one packet (one call
+	// with a large Repeat), not for replaying packets, which is one call
+	// per packet with Repeat 0.
 	Repeat uint32
-	// Flags are BPF_F_TEST_* flags for the call. Live-frames mode is for
-	// the traffic generator: a Runner always asks for output, which
-	// live-frames mode does not give, and refuses it with ErrLiveFrames.
+	// Flags are BPF_F_TEST_* flags for the call: FlagRunOnCPU (which
+	// RawTracepointContext.OnCPU sets) or FlagXDPLiveFrames. Live-frames
+	// mode is for the traffic generator: a Runner always asks for output,
+	// which live-frames mode does not give, and refuses it with
+	// ErrLiveFrames.
 	Flags uint32
 }
+
+// Flags for Input.Flags: the kernel's BPF_F_TEST_* flags.
+const (
+	// FlagRunOnCPU is BPF_F_TEST_RUN_ON_CPU: run a RAW_TRACEPOINT program
+	// on the CPU its context names. RawTracepointContext.OnCPU sets it.
+	FlagRunOnCPU = sys.TestRunOnCPU
+	// FlagXDPLiveFrames is BPF_F_TEST_XDP_LIVE_FRAMES: run an XDP program
+	// on live frames, sending those it returns XDP_TX or XDP_REDIRECT
+	// for. It gives no output, so a Runner refuses it (ErrLiveFrames);
+	// the traffic generator uses it.
+	FlagXDPLiveFrames = sys.TestXDPLiveFrames
+)
 
 // Result is what one run returned. Its slices and Context point into the
 // Runner's buffers and stay valid until the Runner's next Run; copy them
@@ -113,8 +132,9 @@ type Runner struct {
 
 	dataIn  []byte // XDP: metadata followed by the packet
 	dataOut []byte
-	ctxIn   []byte
+	ctxIn   []byte // typed contexts, encoded; never shorter than skBuffSize
 	ctxOut  []byte
+	rawIn   []byte // a RawContext's bytes
 
 	xdpOut  XDPContext
 	skbOut  SKBContext
@@ -171,26 +191,53 @@ func (r *Runner) runsOnce() bool {
 // Run runs the program once on in (in.Repeat times for timing) and
 // returns what it returned. Errors are *RunError values that say what the
 // kernel refused and how to fix the input; they match the Err* sentinels.
+// Run is RunContext with context.Background(): it cannot be stopped.
+//
+// A program that grows the packet past the output buffer (the kernel's
+// ENOSPC) is run again with a buffer of the size the kernel reported, so
+// it runs twice: what it does to maps happens twice.
+//
+// A Runner is not safe for concurrent use, and neither is the Kernel
+// backend under it: two Runners on one Kernel must not run at the same
+// time (New gives each Runner its own).
 func (r *Runner) Run(in Input) (Result, error) {
+	return r.RunContext(context.Background(), in)
+}
+
+// RunContext is Run, stopped when ctx is done: a long repeat is
+// interrupted (the Kernel backend signals its thread to end the system
+// call), and RunContext returns a *RunError that matches ErrInterrupted,
+// context.Canceled and ctx's cause. A ctx done before the call runs
+// nothing. With a ctx that cannot be done (context.Background()),
+// RunContext allocates no more than Run.
+func (r *Runner) RunContext(ctx context.Context, in Input) (Result, error) {
+	done := ctx.Done()
+	if done != nil && ctx.Err() != nil {
+		return Result{}, r.interrupted(ctx, nil)
+	}
 	if err := r.check(&in); err != nil {
 		return Result{}, err
 	}
 	req := &r.req
-	*req = Request{Repeat: in.Repeat, Flags: in.Flags}
+	*req = Request{Repeat: in.Repeat, Flags: in.Flags, Done: done}
 	if r.runsOnce() {
 		req.Repeat = 0
 	}
 	r.prepare(&in)
 
 	err := r.backend.Run(req)
-	if errors.Is(err, unix.ENOSPC) && r.hasPacket() && int(req.DataSizeOut) > len(req.DataOut) {
+	if errors.Is(err, unix.ENOSPC) && r.hasPacket() && uint64(req.DataSizeOut) > uint64(len(req.DataOut)) {
 		// The program grew the packet past the output buffer: grow the
 		// buffer to the size the kernel reported and run again.
 		r.dataOut = make([]byte, int(req.DataSizeOut)+outputSlack)
 		r.prepare(&in)
 		err = r.backend.Run(req)
 	}
+	req.Done = nil
 	if err != nil {
+		if errors.Is(err, unix.EINTR) {
+			return Result{}, r.interrupted(ctx, err)
+		}
 		return Result{}, r.explain(err, &in)
 	}
 	return r.result(), nil
@@ -203,7 +250,7 @@ func (r *Runner) check(in *Input) error {
 	if in.Context != nil && !in.Context.accepts(t) {
 		return refuse(t, ErrContext, "%s programs take %s, not %s", typeName(t), contextFor(t), contextName(in.Context))
 	}
-	if in.Flags&sys.TestXDPLiveFrames != 0 {
+	if in.Flags&FlagXDPLiveFrames != 0 {
 		return refuse(t, ErrLiveFrames, "BPF_F_TEST_XDP_LIVE_FRAMES cannot be combined with data_out or ctx_out, "+
 			"which a run needs to return the packet and context; send live frames with the traffic generator (xdpkit gen)")
 	}
@@ -300,6 +347,28 @@ func checkSKLookup(c *SKLookupContext) error {
 	if p := c.protocol(); p != unix.IPPROTO_TCP && p != unix.IPPROTO_UDP {
 		return refuse(ebpf.SkLookup, ErrContext, "protocol %d: SK_LOOKUP looks up TCP (6) or UDP (17) sockets", c.Protocol)
 	}
+	if err := checkSKLookupAddr(f, "local_ip", c.LocalIP); err != nil {
+		return err
+	}
+	return checkSKLookupAddr(f, "remote_ip", c.RemoteIP)
+}
+
+// checkSKLookupAddr refuses an address of the other family than f: the
+// kernel would take it as one of f's, and the lookup would mix families.
+// An IPv4-mapped IPv6 address is an IPv4 address for AF_INET, an IPv6
+// one for AF_INET6; a zero netip.Addr is the unspecified address of
+// either.
+func checkSKLookupAddr(f uint32, name string, ip netip.Addr) error {
+	switch {
+	case !ip.IsValid():
+	case f == unix.AF_INET && !ip.Is4() && !ip.Is4In6():
+		return refuse(ebpf.SkLookup, ErrContext, "%s %s is an IPv6 address, but the family is AF_INET: "+
+			"give IPv4 addresses, or family inet6 (both addresses of a lookup are of its family)", name, ip)
+	case f == unix.AF_INET6 && ip.Is4():
+		return refuse(ebpf.SkLookup, ErrContext, "%s %s is an IPv4 address, but the family is AF_INET6: "+
+			"give IPv6 addresses (::ffff:%s for an IPv4-mapped one), or family inet "+
+			"(both addresses of a lookup are of its family)", name, ip, ip)
+	}
 	return nil
 }
 
@@ -388,9 +457,11 @@ func (r *Runner) prepare(in *Input) {
 	raw, ok := rawContext(in.Context)
 	r.raw = ok
 	if ok {
-		r.ctxIn = append(r.ctxIn[:0], raw...)
+		// A RawContext has its own buffer: ctxIn keeps the size the typed
+		// contexts are encoded at.
+		r.rawIn = append(r.rawIn[:0], raw...)
 		r.ctxOut = grow(r.ctxOut, len(raw))
-		req.CtxIn, req.CtxOut = r.ctxIn, r.ctxOut[:len(raw)]
+		req.CtxIn, req.CtxOut = r.rawIn, r.ctxOut[:len(raw)]
 		if t == ebpf.Syscall {
 			req.CtxOut = nil
 		}
@@ -417,9 +488,18 @@ func (r *Runner) structOps(c *StructOpsContext) {
 func (r *Runner) rawTracepoint(c *RawTracepointContext) {
 	r.req.CtxIn = putArgs(r.ctxIn, c.Args)
 	if c.OnCPU {
-		r.req.Flags |= sys.TestRunOnCPU
+		r.req.Flags |= FlagRunOnCPU
 		r.req.CPU = c.CPU
 	}
+}
+
+// prefix returns the first n bytes of b, or all of b when it is shorter
+// (n is a size the backend reported; on 32-bit hosts it may not fit an int).
+func prefix(b []byte, n uint32) []byte {
+	if uint64(n) < uint64(len(b)) {
+		return b[:n]
+	}
+	return b
 }
 
 func grow(b []byte, n int) []byte {
@@ -469,11 +549,11 @@ func (r *Runner) result() Result {
 	}
 	var out []byte
 	if req.DataOut != nil {
-		out = req.DataOut[:min(int(req.DataSizeOut), len(req.DataOut))]
+		out = prefix(req.DataOut, req.DataSizeOut)
 	}
 	switch t := r.typ; {
 	case r.raw:
-		r.rawOut.Data = req.CtxOut[:min(int(req.CtxSizeOut), len(req.CtxOut))]
+		r.rawOut.Data = prefix(req.CtxOut, req.CtxSizeOut)
 		if t == ebpf.Syscall {
 			r.rawOut.Data = req.CtxIn
 		}

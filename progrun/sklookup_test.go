@@ -134,3 +134,36 @@ func TestSKLookupReuseport(t *testing.T) {
 		t.Errorf("message %q does not explain the reuseport socket", err)
 	}
 }
+
+// An AF_INET6 lookup with IPv4-mapped addresses is an IPv6 lookup: the
+// kernel gets the addresses in its IPv6 fields and hands them back as
+// they were given; the program's IPv4 fields stay zero.
+func TestSKLookupMapped(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	coll := loadCollection(t, "run_sk_lookup")
+	r := progrun.New(coll.Programs["lookup"])
+	remote, local := netip.MustParseAddr("::ffff:10.1.2.3"), netip.MustParseAddr("::ffff:127.0.0.1")
+	for _, tc := range []struct {
+		port uint16
+		code uint32
+		verd string
+	}{
+		{80, 1, "SK_PASS"},
+		{7007, 0, "SK_DROP"}, // checks remote_ip4, which is 0 for IPv6
+	} {
+		in := progrun.SKLookupContext{Family: unix.AF_INET6, Protocol: unix.IPPROTO_TCP,
+			RemoteIP: remote, RemotePort: 40000, LocalIP: local, LocalPort: tc.port}
+		res := run(t, r, progrun.Input{Context: &in})
+		wantVerdict(t, res, tc.code, tc.verd)
+		out := res.Context.(*progrun.SKLookupContext)
+		out.Cookie = 0
+		if *out != in {
+			t.Errorf("port %d: context out %+v, want %+v", tc.port, *out, in)
+		}
+	}
+	_, err := r.Run(progrun.Input{Context: &progrun.SKLookupContext{Family: unix.AF_INET,
+		LocalIP: netip.IPv6Loopback(), LocalPort: 80}})
+	if !errors.Is(err, progrun.ErrContext) || !strings.Contains(err.Error(), "local_ip ::1 is an IPv6 address, but the family is AF_INET") {
+		t.Errorf("AF_INET with ::1: error %v", err)
+	}
+}

@@ -33,14 +33,14 @@ func (v Verdict) Name() string {
 	c := v.Code
 	switch v.Type {
 	case ebpf.XDP:
-		if int(c) < len(xdpVerdicts) {
+		if c < uint32(len(xdpVerdicts)) {
 			return xdpVerdicts[c]
 		}
 	case ebpf.SchedCLS, ebpf.SchedACT:
 		if c == 0xffffffff {
 			return "TC_ACT_UNSPEC"
 		}
-		if int(c) < len(tcVerdicts) {
+		if c < uint32(len(tcVerdicts)) {
 			return tcVerdicts[c]
 		}
 	case ebpf.LWTIn, ebpf.LWTOut, ebpf.LWTXmit, ebpf.LWTSeg6Local:
@@ -113,11 +113,21 @@ func (v Verdict) Dropped() bool {
 }
 
 // ParseVerdict reads a verdict given by name (XDP_TX, tc_act_shot, pass)
-// or number for programs of type t. A short name without the type's
-// prefix is accepted when it is unambiguous ("tx" for XDP_TX).
+// or number for programs of type t; it reads back what Verdict.String
+// prints. A short name without the type's prefix is accepted when it is
+// unambiguous ("tx" for XDP_TX). Numbers are unsigned 32-bit values, in
+// decimal or 0x hex; for the types whose programs return a signed int
+// (those without named verdicts, and SCHED_CLS and SCHED_ACT, whose
+// TC_ACT_UNSPEC is -1) also negative ones down to -2147483648, taken as
+// the int32 they are ("-1" is 4294967295).
 func ParseVerdict(t ebpf.ProgramType, s string) (Verdict, error) {
 	if n, err := strconv.ParseUint(s, 0, 32); err == nil {
 		return Verdict{Type: t, Code: uint32(n)}, nil
+	}
+	if signedReturn(t) {
+		if n, err := strconv.ParseInt(s, 0, 32); err == nil {
+			return Verdict{Type: t, Code: uint32(int32(n))}, nil
+		}
 	}
 	// A socket filter's verdict is a length, printed as "keep N".
 	if n, ok := strings.CutPrefix(strings.ToLower(s), "keep "); ok && t == ebpf.SocketFilter {
@@ -132,6 +142,13 @@ func ParseVerdict(t ebpf.ProgramType, s string) (Verdict, error) {
 		}
 	}
 	return Verdict{}, verdictNameError(t, s)
+}
+
+// signedReturn reports whether programs of type t return a signed int
+// that a negative number may give: String prints the types without named
+// verdicts signed, and TC's TC_ACT_UNSPEC is -1.
+func signedReturn(t ebpf.ProgramType) bool {
+	return len(knownCodes(t)) == 0 || t == ebpf.SchedCLS || t == ebpf.SchedACT
 }
 
 // knownCodes lists the return values that have names for type t.

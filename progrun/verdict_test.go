@@ -199,3 +199,40 @@ func TestVerdictNamesList(t *testing.T) {
 		t.Errorf("SCHED_CLS: %q", names)
 	}
 }
+
+// ParseVerdict reads back what String prints, for every code: names,
+// unsigned numbers, and the signed numbers of the types without names.
+func TestVerdictRoundTrip(t *testing.T) {
+	codes := []uint32{0, 1, 2, 3, 4, 5, 7, 9, 128, 129, 1000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff}
+	for _, typ := range []ebpf.ProgramType{ebpf.XDP, ebpf.SchedCLS, ebpf.SchedACT, ebpf.LWTIn, ebpf.LWTSeg6Local,
+		ebpf.FlowDissector, ebpf.SkLookup, ebpf.CGroupSKB, ebpf.SocketFilter, ebpf.RawTracepoint, ebpf.Syscall,
+		ebpf.StructOps, ebpf.Tracing, ebpf.Netfilter} {
+		for _, c := range codes {
+			v := progrun.Verdict{Type: typ, Code: c}
+			back, err := progrun.ParseVerdict(typ, v.String())
+			if err != nil || back != v {
+				t.Errorf("%v %d: ParseVerdict(%q) = %+v, %v", typ, c, v.String(), back, err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		typ  ebpf.ProgramType
+		in   string
+		code uint32
+	}{
+		{ebpf.Syscall, "-1", 0xffffffff},
+		{ebpf.RawTracepoint, "-2147483648", 0x80000000},
+		{ebpf.StructOps, "-0x10", 0xfffffff0},
+		{ebpf.SchedCLS, "-1", 0xffffffff}, // TC_ACT_UNSPEC
+		{ebpf.SchedACT, "-1", 0xffffffff},
+	} {
+		if v, err := progrun.ParseVerdict(tc.typ, tc.in); err != nil || v.Code != tc.code {
+			t.Errorf("%v %q: %+v, %v; want code %#x", tc.typ, tc.in, v, err, tc.code)
+		}
+	}
+	for _, in := range []string{"-2147483649", "-4294967295"} {
+		if _, err := progrun.ParseVerdict(ebpf.Syscall, in); err == nil {
+			t.Errorf("SYSCALL %q: no error for a number out of the 32-bit range", in)
+		}
+	}
+}

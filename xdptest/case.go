@@ -178,6 +178,13 @@ func (p *Program) run(t testing.TB, c *Case, number int) progrun.Result {
 	pr := p.prepare(t, c, label)
 
 	p.mu.Lock()
+	if p.runner == nil { // a Program made as a literal, not by Load
+		if p.Program == nil {
+			p.mu.Unlock()
+			t.Fatalf("xdptest: %s: the Program has no program (make it with Load, LoadSpec or FromProgram)", label)
+		}
+		p.runner = progrun.New(p.Program)
+	}
 	res, err := p.runner.Run(progrun.Input{Data: pr.in, Context: c.Context, Repeat: c.Repeat})
 	res = res.Clone()
 	p.mu.Unlock()

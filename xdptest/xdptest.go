@@ -11,6 +11,8 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpkit/xdpkit/bpfobj"
+
 	"github.com/xdpkit/xdpkit/internal/caps"
 	"github.com/xdpkit/xdpkit/packet"
 	"github.com/xdpkit/xdpkit/progrun"
@@ -44,9 +46,9 @@ const verifierLogLines = 30
 func Load(t testing.TB, path, name string) *Program {
 	t.Helper()
 	RequirePrivileged(t)
-	spec, err := ebpf.LoadCollectionSpec(path)
+	spec, err := bpfobj.TestRunSpec(path)
 	if err != nil {
-		t.Fatalf("xdptest: read BPF object %s: %v", path, err)
+		t.Fatalf("xdptest: read BPF object: %v", err)
 	}
 	return load(t, spec, path, name)
 }
@@ -60,6 +62,8 @@ func LoadSpec(t testing.TB, spec *ebpf.CollectionSpec, name string) *Program {
 	if spec == nil {
 		t.Fatalf("xdptest: LoadSpec: nil CollectionSpec")
 	}
+	spec = spec.Copy()
+	bpfobj.PrepareTestRun(spec)
 	return load(t, spec, "the CollectionSpec", name)
 }
 

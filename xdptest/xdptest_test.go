@@ -11,6 +11,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/testprogs"
 	"github.com/xdpkit/xdpkit/internal/testutil"
 	"github.com/xdpkit/xdpkit/packet"
 	"github.com/xdpkit/xdpkit/progrun"
@@ -184,7 +185,7 @@ func TestLoadErrors(t *testing.T) {
 		{"spec: no such program", func(tb testing.TB) { xdptest.LoadSpec(tb, spec, "xdp_nope") },
 			`xdptest: the CollectionSpec has no program "xdp_nope"; its programs: tc_mark, xdp_drop_all, xdp_example`},
 		{"no file", func(tb testing.TB) { xdptest.Load(tb, "testdata/missing.o", "") },
-			"xdptest: read BPF object testdata/missing.o: "},
+			"xdptest: read BPF object: read testdata/missing.o: "},
 		{"verifier", func(tb testing.TB) { xdptest.Load(tb, testutilObject("bad_loop"), "") },
 			"program bad_infinite_loop: load program: invalid argument:\n\t"},
 		{"no map", func(tb testing.TB) { xdptest.Load(tb, exampleObject, "xdp_example").Map(tb, "counters") },
@@ -345,4 +346,22 @@ func TestMustBuild(t *testing.T) {
 	if got := xdptest.MustBuild(t, ntp); !bytes.Equal(got, want) {
 		t.Errorf("MustBuild %x, want %x", got, want)
 	}
+}
+
+// TestLoadStructOps: Load readies STRUCT_OPS programs for test runs, as
+// xdpkit run does, so one of several loads by name.
+func TestLoadStructOps(t *testing.T) {
+	p := xdptest.Load(t, testprogs.Path("run_struct_ops"), "dummy_test_1")
+	res := p.Run(t, xdptest.Case{Context: &progrun.StructOpsContext{Args: []uint64{0}, State: progrun.Bytes{1, 0, 0, 0}}})
+	if res.Return != 2 {
+		t.Errorf("return %d, want 2", res.Return)
+	}
+}
+
+// TestProgramLiteral: a Program built as a literal gets its runner on
+// first use.
+func TestProgramLiteral(t *testing.T) {
+	loaded := xdptest.Load(t, exampleObject, "xdp_example")
+	p := &xdptest.Program{Program: loaded.Program}
+	p.Run(t, xdptest.Case{Spec: "eth/ipv4/tcp", Want: "XDP_DROP"})
 }

@@ -15,6 +15,7 @@ const (
 	ExitPermission   = 3 // missing privileges (CAP_BPF, CAP_NET_ADMIN, root)
 	ExitNotSupported = 4 // this kernel or device does not support what was asked
 	ExitNotFound     = 5 // an interface, file, program, map, key or env does not exist
+	ExitInterrupted  = 130 // interrupted by SIGINT or SIGTERM before the work was done (128 + SIGINT)
 )
 
 // ExitCode maps err to one of the Exit constants by what it matches with

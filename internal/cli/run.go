@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"syscall"
 	"os"
 	"slices"
 	"sort"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/xdpkit/xdpkit/bpfobj"
 	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/errs"
 	"github.com/xdpkit/xdpkit/internal/output"
 	"github.com/xdpkit/xdpkit/packet"
 	"github.com/xdpkit/xdpkit/progrun"
@@ -111,7 +114,8 @@ the exit code 1 once every packet has been tried.`,
 	fl.StringArrayVar(&f.set, "set", nil, "before the runs, set a map entry: `MAP[KEY]=VALUE`, VALUE a program's name for a "+
 		"program array (tail calls), else as xdpkit map update takes it (repeatable)")
 	fl.Uint32Var(&f.repeat, "repeat", 1, "run each packet `N` times in the kernel and report the average time "+
-		"(the runs share one buffer: the verdict and output are the last run's)")
+		"(the runs share one buffer: the verdict and output are the last run's; on XDP each call then costs "+
+		"~30-50 ms more, so time one packet, do not replay with it)")
 	fl.BoolVar(&f.dumpMaps, "dump-maps", false, "print every map of the object after the runs")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary, not a line per packet")
 	return cmd
@@ -131,7 +135,16 @@ type runResultJSON struct {
 	DataOut    string            `json:"data_out,omitempty"`
 	Context    progrun.Context   `json:"context_out,omitempty"`
 	FlowKeys   *progrun.FlowKeys `json:"flow_keys,omitempty"`
-	Error      string            `json:"error,omitempty"`
+}
+
+// runErrorJSON is a run the kernel refused, or (kind "skipped") a pcap
+// record that could not be read, in xdpkit run --json.
+type runErrorJSON struct {
+	Kind   string `json:"kind"` // "error" or "skipped"
+	Index  int    `json:"index,omitempty"`
+	Source string `json:"source"`
+	LenIn  int    `json:"len_in,omitempty"`
+	Error  string `json:"error"`
 }
 
 // runSummaryJSON is the last line of xdpkit run --json.
@@ -168,6 +181,7 @@ type runState struct {
 	counts  map[string]int
 	order   []string
 	total   time.Duration
+	hidden  int // runs past maxTableRows, not in the table
 
 	header    string // the line above the table
 	live      bool   // stderr is a terminal: show progress on long replays
@@ -175,7 +189,7 @@ type runState struct {
 	lastIndex int
 }
 
-func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error {
+func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) (err error) {
 	if err := caps.Require(caps.BPF, caps.NetAdmin); err != nil {
 		return err
 	}
@@ -184,7 +198,7 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 		return err
 	}
 	defer obj.Close()
-	p, err := pickProgram(obj, f.prog)
+	p, err := pickProgram(obj, path, f.prog)
 	if err != nil {
 		return err
 	}
@@ -194,13 +208,31 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 	}
 	st := &runState{g: g, f: f, runner: progrun.New(p.Program), ctx: ctx, counts: map[string]int{},
 		live: output.IsTerminal(g.stderr)}
+	typeName := bpfobj.ProgramTypeName(p.Type)
 	takesPacket := progrun.TakesPacket(p.Type)
 	switch {
 	case takesPacket && len(f.sources) == 0:
-		return usagef("%s programs run on packets: give --packet HEX|SPEC or --pcap FILE", bpfobj.ProgramTypeName(p.Type))
+		return usagef("%s programs run on packets: give --packet HEX|SPEC or --pcap FILE", typeName)
 	case !takesPacket && len(f.sources) > 0:
 		return usagef("%s programs take no packet, only a context: drop --packet/--pcap and set fields with --ctx (%s)",
-			bpfobj.ProgramTypeName(p.Type), strings.Join(progrun.ContextFields(p.Type), ", "))
+			typeName, strings.Join(progrun.ContextFields(p.Type), ", "))
+	}
+	// Packets on the command line are checked before anything runs: a
+	// typo there is a usage error, not a failed run.
+	packets := make([][]byte, len(f.sources))
+	for i, s := range f.sources {
+		if s.pcap {
+			continue
+		}
+		data, err := packet.FromArg(s.value)
+		if err != nil {
+			return usageError{fmt.Errorf("--packet %q: %w", s.value, err)}
+		}
+		if len(data) < packet.EthernetHeaderLen {
+			return usagef("--packet %q is %d bytes, shorter than an Ethernet header (%d bytes): give the whole frame",
+				s.value, len(data), packet.EthernetHeaderLen)
+		}
+		packets[i] = data
 	}
 	if len(f.outOnly) > 0 {
 		if f.out == "" {
@@ -217,19 +249,20 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 	}
 	if f.out != "" {
 		if !takesPacket {
-			return usagef("--out: %s programs return no packet", bpfobj.ProgramTypeName(p.Type))
+			return usagef("--out: %s programs return no packet", typeName)
 		}
-		file, err := os.Create(f.out)
+		closeOut, err := st.openOut(f.out)
 		if err != nil {
-			return fmt.Errorf("--out: %w", err)
+			return err
 		}
-		defer file.Close()
-		if st.writer, err = packet.NewWriter(file); err != nil {
-			return fmt.Errorf("--out %s: %w", f.out, err)
-		}
+		defer func() {
+			if cerr := closeOut(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
 	}
 	if !g.json && !f.quiet {
-		st.header = fmt.Sprintf("program %s (%s) of %s", p.Name, bpfobj.ProgramTypeName(p.Type), path)
+		st.header = fmt.Sprintf("program %s (%s) of %s", p.Name, typeName, path)
 		st.table = output.NewTable("#", "VERDICT", "RET", "LEN", "TIME", "CHANGES", "PACKET")
 	}
 	if err := setEntries(obj, f.set); err != nil {
@@ -241,20 +274,16 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 			return err
 		}
 	}
-	for _, s := range f.sources {
-		if err := cmd.Context().Err(); err != nil {
+	for i, s := range f.sources {
+		if cmd.Context().Err() != nil {
 			break
 		}
 		if s.pcap {
 			err = st.replay(cmd, s.value)
 		} else {
-			data, perr := packet.FromArg(s.value)
-			if perr != nil {
-				return usageError{fmt.Errorf("--packet %q: %w", s.value, perr)}
-			}
-			err = st.run(cmd, origin{}, time.Now(), data)
+			err = st.run(cmd, origin{index: i + 1}, time.Now(), packets[i])
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, progrun.ErrInterrupted) {
 			return err
 		}
 	}
@@ -262,6 +291,9 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 		fmt.Fprintln(g.stdout, st.header)
 		if err := st.table.Write(g.stdout); err != nil {
 			return err
+		}
+		if st.hidden > 0 {
+			fmt.Fprintf(g.stdout, "... and %d more runs, not shown (-q prints the summary only, --json every run)\n", st.hidden)
 		}
 	}
 	if err := st.summary(p); err != nil {
@@ -272,18 +304,58 @@ func runProgram(cmd *cobra.Command, g *globals, path string, f *runFlags) error 
 			return err
 		}
 	}
-	if err := cmd.Context().Err(); err != nil {
-		return fmt.Errorf("interrupted after %d runs: %w", st.index, err)
+	if cmd.Context().Err() != nil {
+		fmt.Fprintf(g.stderr, "xdpkit: interrupted after %d runs\n", st.index)
+		return exitStatusError{code: ExitInterrupted}
 	}
-	if st.errors > 0 || st.skipped > 0 {
-		return fmt.Errorf("%d of %d runs failed and %d pcap records were skipped (see above)",
-			st.errors, st.index, st.skipped)
+	var problems []string
+	if st.errors > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d runs failed", st.errors, st.index))
+	}
+	if st.skipped > 0 {
+		problems = append(problems, fmt.Sprintf("%d pcap records were skipped", st.skipped))
+	}
+	if st.index == 0 && takesPacket {
+		problems = append(problems, "no packet ran: the pcap files hold none")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s (see above)", strings.Join(problems, ", "))
 	}
 	return nil
 }
 
+// openOut creates the --out pcap, buffered; the function it returns
+// flushes and closes it.
+func (st *runState) openOut(path string) (func() error, error) {
+	file, err := os.Create(path)
+	if err != nil {
+		if errors.Is(err, syscall.EISDIR) {
+			return nil, usagef("--out %s is a directory: give a file name", path)
+		}
+		return nil, fmt.Errorf("--out: %w", err)
+	}
+	buf := bufio.NewWriterSize(file, 1<<20)
+	if st.writer, err = packet.NewWriter(buf); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("--out %s: %w", path, err)
+	}
+	return func() error {
+		if err := buf.Flush(); err != nil {
+			file.Close()
+			return fmt.Errorf("--out %s: %w", path, err)
+		}
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("--out %s: %w", path, err)
+		}
+		return nil
+	}, nil
+}
+
 // pickProgram returns the program named name, or the only program.
-func pickProgram(obj *bpfobj.Object, name string) (*bpfobj.Program, error) {
+func pickProgram(obj *bpfobj.Object, path, name string) (*bpfobj.Program, error) {
+	if len(obj.Programs) == 0 {
+		return nil, errs.Markf(os.ErrInvalid, "%s has no programs, only maps: nothing to run", path)
+	}
 	var names []string
 	for _, p := range obj.Programs {
 		if p.Name == name || (name == "" && len(obj.Programs) == 1) {
@@ -294,7 +366,7 @@ func pickProgram(obj *bpfobj.Object, name string) (*bpfobj.Program, error) {
 	if name == "" {
 		return nil, usagef("the object has %d programs: pick one with --prog NAME: %s", len(names), strings.Join(names, ", "))
 	}
-	return nil, fmt.Errorf("no program %q in the object; it has %s: %w", name, strings.Join(names, ", "), os.ErrNotExist)
+	return nil, errs.Markf(os.ErrNotExist, "no program %q in the object; it has %s", name, strings.Join(names, ", "))
 }
 
 // replay runs every packet of a pcap file.
@@ -322,6 +394,12 @@ func (st *runState) replay(cmd *cobra.Command, path string) error {
 		if errors.As(err, &re) {
 			st.skipped++
 			fmt.Fprintf(st.g.stderr, "xdpkit: %s: %v (skipped)\n", path, err)
+			if st.g.json {
+				if err := output.JSON(st.g.stdout, runErrorJSON{Kind: "skipped",
+					Source: origin{path, re.Index}.String(), Error: err.Error()}); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if err != nil {
@@ -334,6 +412,10 @@ func (st *runState) replay(cmd *cobra.Command, path string) error {
 	}
 	return nil
 }
+
+// maxTableRows bounds the human table, which is printed at the end: a long
+// replay shows its first runs and the summary, in bounded memory.
+const maxTableRows = 1000
 
 // origin is where a run's input came from: a pcap file and record number,
 // or (file "") a --packet flag or the context alone. It becomes text only
@@ -348,7 +430,7 @@ func (o origin) String() string {
 	case o.index < 0:
 		return "context"
 	case o.file == "":
-		return "packet"
+		return fmt.Sprintf("--packet %d", o.index)
 	}
 	return fmt.Sprintf("%s#%d", o.file, o.index)
 }
@@ -380,8 +462,12 @@ func (st *runState) progress(path string, done bool) {
 // are reported on the packet's line.
 func (st *runState) run(cmd *cobra.Command, from origin, ts time.Time, data []byte) error {
 	st.index++
-	res, err := st.runner.Run(progrun.Input{Data: data, Context: st.ctx, Repeat: st.f.repeat})
+	res, err := st.runner.RunContext(cmd.Context(), progrun.Input{Data: data, Context: st.ctx, Repeat: st.f.repeat})
 	if err != nil {
+		if errors.Is(err, progrun.ErrInterrupted) {
+			st.index-- // did not finish: neither a result nor a failure
+			return err
+		}
 		if fatalRunError(err) {
 			return err
 		}
@@ -393,7 +479,7 @@ func (st *runState) run(cmd *cobra.Command, from origin, ts time.Time, data []by
 		st.order = append(st.order, name)
 	}
 	st.counts[name]++
-	st.total += res.Duration
+	st.total += res.Duration * time.Duration(res.Repeat)
 	if st.writer != nil && (st.outOnly == nil || st.outOnly[res.Return]) {
 		if ts.IsZero() {
 			ts = time.Now()
@@ -417,11 +503,13 @@ func fatalRunError(err error) bool {
 
 func (st *runState) printError(from origin, data []byte, err error) error {
 	if st.g.json {
-		return output.JSON(st.g.stdout, runResultJSON{Kind: "result", Index: st.index, Source: from.String(),
+		return output.JSON(st.g.stdout, runErrorJSON{Kind: "error", Index: st.index, Source: from.String(),
 			LenIn: len(data), Error: err.Error()})
 	}
 	fmt.Fprintf(st.g.stderr, "xdpkit: %s (%s): %v\n", runLabel(st.index), from, err)
-	if st.table != nil {
+	if st.table != nil && st.table.Len() >= maxTableRows {
+		st.hidden++
+	} else if st.table != nil {
 		length, desc := "-", "-"
 		if data != nil {
 			length, desc = fmt.Sprint(len(data)), packet.Describe(data)
@@ -445,6 +533,10 @@ func (st *runState) printResult(from origin, data []byte, res *progrun.Result) e
 		return output.JSON(st.g.stdout, out)
 	}
 	if st.table == nil {
+		return nil
+	}
+	if st.table.Len() >= maxTableRows {
+		st.hidden++
 		return nil
 	}
 	length, desc := "-", "-"
@@ -476,8 +568,12 @@ func changes(in []byte, ctxIn progrun.Context, res *progrun.Result) string {
 	}
 	switch c := res.Context.(type) {
 	case *progrun.XDPContext:
-		if len(c.Meta) > 0 {
-			parts = append(parts, fmt.Sprintf("meta=%x", c.Meta))
+		var before []byte
+		if b, ok := ctxIn.(*progrun.XDPContext); ok {
+			before = b.Meta
+		}
+		if !slices.Equal(before, c.Meta) {
+			parts = append(parts, fmt.Sprintf("meta=%x", []byte(c.Meta)))
 		}
 	case *progrun.SKBContext:
 		var before progrun.SKBContext
@@ -503,7 +599,13 @@ func changes(in []byte, ctxIn progrun.Context, res *progrun.Result) string {
 			parts = append(parts, fmt.Sprintf("socket cookie=%d", c.Cookie))
 		}
 	case *progrun.SyscallContext:
-		parts = append(parts, fmt.Sprintf("ctx=%x", []byte(c.Data)))
+		var before []byte
+		if b, ok := ctxIn.(*progrun.SyscallContext); ok {
+			before = b.Data
+		}
+		if !slices.Equal(before, c.Data) {
+			parts = append(parts, fmt.Sprintf("ctx=%x", []byte(c.Data)))
+		}
 	case *progrun.StructOpsContext:
 		if c.State != nil {
 			parts = append(parts, fmt.Sprintf("state=%x", []byte(c.State)))
@@ -566,7 +668,7 @@ func (st *runState) summary(p *bpfobj.Program) error {
 		line += fmt.Sprintf("; %d pcap records skipped", st.skipped)
 	}
 	if st.total > 0 {
-		line += fmt.Sprintf("; kernel time %v", st.total)
+		line += fmt.Sprintf("; kernel time %v in all", st.total)
 	}
 	if st.table != nil {
 		fmt.Fprintln(st.g.stdout)

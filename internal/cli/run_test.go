@@ -2,11 +2,14 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -196,8 +199,10 @@ func TestRunErrors(t *testing.T) {
 			[]string{`no program "nope"`, "xdp_example"}},
 		{"no packets", []string{"run", obj, "--prog", "xdp_example"}, 2,
 			[]string{"give --packet HEX|SPEC or --pcap FILE"}},
-		{"short packet", []string{"run", obj, "--prog", "xdp_example", "--packet", "00112233", "--packet", echoSpec}, 1,
-			[]string{"4 bytes, shorter than an Ethernet header (14 bytes)", "1 of 2 runs failed"}},
+		{"short packet", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--packet", "00112233"}, 2,
+			[]string{`--packet "00112233" is 4 bytes, shorter than an Ethernet header (14 bytes)`}},
+		{"out is a directory", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--out", os.TempDir()}, 2,
+			[]string{"is a directory: give a file name"}},
 		{"bad spec", []string{"run", obj, "--prog", "xdp_example", "--packet", "eth/ipv5"}, 2,
 			[]string{`unknown layer "ipv5"`}},
 		{"bad ctx field", []string{"run", obj, "--prog", "xdp_example", "--packet", echoSpec, "--ctx", "mark=1"}, 2,
@@ -307,5 +312,99 @@ func TestRunTypes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunPcapErrors: a record the kernel refuses (shorter than an
+// Ethernet header) is a failed run with its own JSON line, the others
+// run, and the exit code is 1; a pcap without packets is an error too.
+func TestRunPcapErrors(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := packet.NewWriter(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := packet.Build(echoSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range [][]byte{make([]byte, 10), frame} {
+		if err := w.Write(time.Unix(1, 0), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	args := []string{"run", exampleObject(), "--prog", "xdp_example", "--pcap", in, "--json"}
+	res := runXdpkit(t, false, args...)
+	res.want(t, 1, args...)
+	var kinds []string
+	for _, line := range strings.Split(strings.TrimSpace(res.stdout), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("not JSON: %q", line)
+		}
+		kinds = append(kinds, v["kind"].(string))
+		if v["kind"] == "error" && (v["source"] != in+"#1" || !strings.Contains(v["error"].(string), "shorter than an Ethernet header")) {
+			t.Errorf("error line %v", v)
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "error,result,summary" {
+		t.Errorf("line kinds %s, want error,result,summary", got)
+	}
+	if !strings.Contains(res.stderr, "1 of 2 runs failed") {
+		t.Errorf("stderr: %s", res.stderr)
+	}
+
+	empty := filepath.Join(dir, "empty.pcap")
+	f, err = os.Create(empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := packet.NewWriter(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	args = []string{"run", exampleObject(), "--prog", "xdp_example", "--pcap", empty}
+	res = runXdpkit(t, false, args...)
+	res.want(t, 1, args...)
+	if !strings.Contains(res.stderr, "no packet ran") {
+		t.Errorf("stderr: %s", res.stderr)
+	}
+}
+
+// TestRunInterrupted: SIGINT during a long --repeat stops the run
+// promptly, prints the summary of what finished, and exits 130.
+func TestRunInterrupted(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, testutil.BuildCLI(t), "run", exampleObject(), "--prog", "xdp_example",
+		"--packet", tcpSpec, "--packet", dnsSpec, "--repeat", "4000000000")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	start := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v to stop after SIGINT", d)
+	}
+	if !strings.Contains(stderr.String(), "interrupted after 0 runs") || !strings.Contains(stdout.String(), "summary: 0 runs") {
+		t.Errorf("stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 	}
 }

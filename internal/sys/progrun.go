@@ -1,7 +1,10 @@
 package sys
 
 import (
+	"encoding/binary"
 	"errors"
+	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,22 +24,52 @@ const (
 // program types without a test runner; golang.org/x/sys has no name for it.
 const ENOTSUPP = unix.Errno(524)
 
+// Pointer is a pointer as union bpf_attr holds one: an __aligned_u64, 8
+// bytes on every GOARCH. It is made of unsafe.Pointers so that the garbage
+// collector sees what it points to and keeps it alive and in place. On
+// 64-bit hosts it is one pointer; on 32-bit hosts two words, the pointer in
+// the one the kernel reads as the low half (the first on little-endian,
+// the second on big-endian) and nil in the other.
+type Pointer struct {
+	words [8 / ptrSize]unsafe.Pointer
+}
+
+const ptrSize = unsafe.Sizeof(unsafe.Pointer(nil))
+
+// lowWord is the index of the word of a Pointer that holds the low half of
+// the __u64: the last one on big-endian hosts.
+var lowWord = func() int {
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 {
+		return len(Pointer{}.words) - 1
+	}
+	return 0
+}()
+
+// NewPointer returns p as the kernel reads a pointer.
+func NewPointer(p unsafe.Pointer) Pointer {
+	var ptr Pointer
+	ptr.words[lowWord] = p
+	return ptr
+}
+
+// IsNil reports whether the pointer is NULL.
+func (p Pointer) IsNil() bool { return p.words[lowWord] == nil }
+
 // ProgRunAttr is the test member of union bpf_attr, as BPF_PROG_RUN reads
-// and writes it. Pointers are unsafe.Pointer so that the garbage collector
-// keeps the buffers alive and in place for the call.
+// and writes it: 80 bytes, with the same offsets on every GOARCH.
 type ProgRunAttr struct {
 	ProgFD      uint32
 	Retval      uint32
 	DataSizeIn  uint32
 	DataSizeOut uint32
-	DataIn      unsafe.Pointer
-	DataOut     unsafe.Pointer
+	DataIn      Pointer
+	DataOut     Pointer
 	Repeat      uint32
 	Duration    uint32
 	CtxSizeIn   uint32
 	CtxSizeOut  uint32
-	CtxIn       unsafe.Pointer
-	CtxOut      unsafe.Pointer
+	CtxIn       Pointer
+	CtxOut      Pointer
 	Flags       uint32
 	CPU         uint32
 	BatchSize   uint32
@@ -50,8 +83,8 @@ type ProgRunAttr struct {
 
 // ProgRun issues BPF_PROG_RUN with attr and returns the errno, if any. The
 // kernel writes Retval, DataSizeOut, CtxSizeOut and Duration back into attr.
-// EINTR is returned as is: whether a run was interrupted or finished is for
-// the caller to decide from the repeat count.
+// EINTR is returned as is: whether to run again is for the caller to
+// decide.
 func ProgRun(attr *ProgRunAttr) error {
 	_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_TEST_RUN, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
 	if errno != 0 {
@@ -60,13 +93,13 @@ func ProgRun(attr *ProgRunAttr) error {
 	return nil
 }
 
-// SlicePointer returns the address of b's first byte, or nil for an empty
+// SlicePointer returns the address of b's first byte, or NULL for an empty
 // slice, as BPF_PROG_RUN wants its buffers.
-func SlicePointer(b []byte) unsafe.Pointer {
+func SlicePointer(b []byte) Pointer {
 	if len(b) == 0 {
-		return nil
+		return Pointer{}
 	}
-	return unsafe.Pointer(&b[0])
+	return NewPointer(unsafe.Pointer(unsafe.SliceData(b)))
 }
 
 // IsENOTSUPP reports whether err is the kernel's ENOTSUPP.
@@ -81,4 +114,51 @@ func Address(b []byte) uint64 {
 		return 0
 	}
 	return uint64(uintptr(unsafe.Pointer(&b[0])))
+}
+
+// interruptEvery is how often InterruptOnDone signals the thread once done
+// is closed: a signal that arrives before the system call starts is
+// handled in userspace and lost, so it is sent again until the call ends.
+const interruptEvery = 10 * time.Millisecond
+
+// InterruptOnDone makes a long system call on the calling thread return
+// EINTR once done is closed: from then on until stop is called, it sends
+// the thread SIGURG every 10 ms. The caller must have locked the goroutine
+// to its thread (runtime.LockOSThread) and keep it locked until stop
+// returns; after stop returns, no more signals are sent. SIGURG is the
+// signal the Go runtime sends threads itself to preempt goroutines and
+// handles without side effects; it interrupts a system call that waits on
+// a signal check, such as BPF_PROG_RUN's repeat loop (its EINTR is not
+// restarted by SA_RESTART). A process that ignores SIGURG (SIG_IGN) cannot
+// be interrupted this way. A nil done gives a stop that does nothing.
+func InterruptOnDone(done <-chan struct{}) (stop func()) {
+	if done == nil {
+		return func() {}
+	}
+	pid, tid := unix.Getpid(), unix.Gettid()
+	finished := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-finished:
+			return
+		case <-done:
+		}
+		tick := time.NewTicker(interruptEvery)
+		defer tick.Stop()
+		for {
+			_ = unix.Tgkill(pid, tid, unix.SIGURG)
+			select {
+			case <-finished:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() {
+		close(finished)
+		wg.Wait()
+	}
 }
