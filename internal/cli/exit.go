@@ -9,12 +9,12 @@ import (
 
 // Exit codes of xdpkit, stable for scripts.
 const (
-	ExitOK           = 0 // success
-	ExitFailure      = 1 // the work failed
-	ExitUsage        = 2 // bad usage or input: fix the command line
-	ExitPermission   = 3 // missing privileges (CAP_BPF, CAP_NET_ADMIN, root)
-	ExitNotSupported = 4 // this kernel or device does not support what was asked
-	ExitNotFound     = 5 // an interface, file, program, map, key or env does not exist
+	ExitOK           = 0   // success
+	ExitFailure      = 1   // the work failed
+	ExitUsage        = 2   // bad usage or input: fix the command line
+	ExitPermission   = 3   // missing privileges (CAP_BPF, CAP_NET_ADMIN, root)
+	ExitNotSupported = 4   // this kernel or device does not support what was asked
+	ExitNotFound     = 5   // an interface, file, program, map, key or env does not exist
 	ExitInterrupted  = 130 // interrupted by SIGINT or SIGTERM before the work was done (128 + SIGINT)
 )
 

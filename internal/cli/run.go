@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"syscall"
 	"os"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
