@@ -311,6 +311,12 @@ func TestEnvCLIListIncomplete(t *testing.T) {
 	}
 	t.Cleanup(func() { os.Remove(path) })
 
+	// Tests in other packages make and remove envs at the same time; one
+	// caught half-way through its setup may make env list exit 1, so the
+	// exit code only counts when no error names another env.
+	othersFailed := func(stderr string) bool {
+		return strings.Contains(stderr, "xdpkit: open env") && !strings.Contains(stderr, name)
+	}
 	stdout, stderr, code := runCLIOut(t, "env", "list", "--json")
 	found := false
 	for _, e := range jsonLines[envJSON](t, stdout) {
@@ -318,11 +324,11 @@ func TestEnvCLIListIncomplete(t *testing.T) {
 			found = e.Incomplete && strings.Contains(e.Error, "teardown "+name)
 		}
 	}
-	if code != 0 || !found {
+	if (code != 0 && !othersFailed(stderr)) || !found {
 		t.Errorf("env list --json: exit %d\n%s%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLIOut(t, "env", "list")
-	if code != 0 || !strings.Contains(stdout, "(incomplete: remove it with xdpkit env teardown "+name+")") {
+	if (code != 0 && !othersFailed(stderr)) || !strings.Contains(stdout, "(incomplete: remove it with xdpkit env teardown "+name+")") {
 		t.Errorf("env list: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
