@@ -48,17 +48,16 @@ func cat(parts ...[]byte) []byte {
 func put16(b []byte, off int, v uint16) { binary.BigEndian.PutUint16(b[off:], v) }
 
 var (
-	macSrc   = []byte{0x02, 0, 0, 0, 0, 0x01}
-	macDst   = []byte{0x02, 0, 0, 0, 0, 0x02}
-	ip4Src   = []byte{10, 0, 0, 1}
-	ip4Dst   = []byte{10, 0, 0, 2}
-	ip6Src   = []byte{0xfc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
-	ip6Dst   = []byte{0xfc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}
-	ethIPv4  = cat(macDst, macSrc, []byte{0x08, 0x00})
-	ethIPv6  = cat(macDst, macSrc, []byte{0x86, 0xdd})
-	ethARP   = cat([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, macSrc, []byte{0x08, 0x06})
-	ethVLAN  = cat(macDst, macSrc, []byte{0x81, 0x00})
-	udpProto = []byte{0, 17}
+	macSrc  = []byte{0x02, 0, 0, 0, 0, 0x01}
+	macDst  = []byte{0x02, 0, 0, 0, 0, 0x02}
+	ip4Src  = []byte{10, 0, 0, 1}
+	ip4Dst  = []byte{10, 0, 0, 2}
+	ip6Src  = []byte{0xfc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
+	ip6Dst  = []byte{0xfc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}
+	ethIPv4 = cat(macDst, macSrc, []byte{0x08, 0x00})
+	ethIPv6 = cat(macDst, macSrc, []byte{0x86, 0xdd})
+	ethARP  = cat([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, macSrc, []byte{0x08, 0x06})
+	ethVLAN = cat(macDst, macSrc, []byte{0x81, 0x00})
 )
 
 // ipv4Header returns a 20-byte header with its checksum filled in.
