@@ -26,7 +26,13 @@ func Describe(frame []byte) string {
 	}
 	d := decodeFrame(frame)
 	var parts []string
-	for _, l := range d.layers {
+	for i, l := range d.layers {
+		// gopacket decodes an ICMPv6 message's body (neighbor
+		// solicitation, MLD report, ...) as a layer of its own, which the
+		// icmp6 type already names.
+		if i > 0 && d.layers[i-1].LayerType() == layers.LayerTypeICMPv6 && l.LayerType() != layers.LayerTypeICMPv6Echo {
+			continue
+		}
 		parts = append(parts, describeLayer(l))
 	}
 	if len(d.tail) > 0 {
