@@ -12,7 +12,8 @@ import (
 
 // Context is a program's typed context: one of *XDPContext, *SKBContext,
 // *FlowDissectorContext, *SKLookupContext, *RawTracepointContext,
-// *SyscallContext, *StructOpsContext or *RawContext. Values work too.
+// *SyscallContext, *StructOpsContext or *RawContext. Values work too (a
+// pointer saves the Runner a copy).
 type Context interface {
 	// accepts reports whether the context fits programs of type t.
 	accepts(t ebpf.ProgramType) bool

@@ -1,7 +1,6 @@
 package progrun
 
 import (
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -13,6 +12,7 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/xdpkit/xdpkit/bpfobj/btfvalue"
 	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
@@ -197,8 +197,10 @@ func (p *ctxParser) ifindex(key, val string) (uint32, error) {
 }
 
 func (p *ctxParser) bytes(key, val string) ([]byte, error) {
-	s := strings.TrimPrefix(strings.ReplaceAll(val, ":", ""), "0x")
-	b, err := hex.DecodeString(s)
+	if val == "" {
+		return []byte{}, nil
+	}
+	b, err := btfvalue.ParseHex(val)
 	if err != nil {
 		return nil, p.bad(key, val, "bytes in hex, such as 0a0b0c0d")
 	}

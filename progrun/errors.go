@@ -226,11 +226,7 @@ func (r *Runner) ifindex(in *Input) (field string, ifindex uint32, ok bool) {
 	switch c := in.Context.(type) {
 	case *XDPContext:
 		return "ingress_ifindex", c.IngressIfindex, true
-	case XDPContext:
-		return "ingress_ifindex", c.IngressIfindex, true
 	case *SKBContext:
-		return "ifindex", c.Ifindex, true
-	case SKBContext:
 		return "ifindex", c.Ifindex, true
 	}
 	return "", 0, false

@@ -215,6 +215,7 @@ func (r *Runner) RunContext(ctx context.Context, in Input) (Result, error) {
 	if done != nil && ctx.Err() != nil {
 		return Result{}, r.interrupted(ctx, nil)
 	}
+	in.Context = pointerContext(in.Context)
 	if err := r.check(&in); err != nil {
 		return Result{}, err
 	}
@@ -269,28 +270,16 @@ func (r *Runner) check(in *Input) error {
 	switch c := in.Context.(type) {
 	case *XDPContext:
 		return checkXDP(c, len(in.Data))
-	case XDPContext:
-		return checkXDP(&c, len(in.Data))
 	case *SKBContext:
 		return checkSKB(t, c, len(in.Data))
-	case SKBContext:
-		return checkSKB(t, &c, len(in.Data))
 	case *RawTracepointContext:
-		return checkArgs(t, len(c.Args))
-	case RawTracepointContext:
 		return checkArgs(t, len(c.Args))
 	case *StructOpsContext:
 		return checkArgs(t, len(c.Args))
-	case StructOpsContext:
-		return checkArgs(t, len(c.Args))
 	case *SyscallContext:
-		return checkSyscall(len(c.Data))
-	case SyscallContext:
 		return checkSyscall(len(c.Data))
 	case *SKLookupContext:
 		return checkSKLookup(c)
-	case SKLookupContext:
-		return checkSKLookup(&c)
 	}
 	return nil
 }
@@ -393,8 +382,6 @@ func (r *Runner) prepare(in *Input) {
 		switch v := in.Context.(type) {
 		case *SKBContext:
 			c = *v
-		case SKBContext:
-			c = v
 		}
 		c.encode(r.ctxIn)
 		req.DataIn = in.Data
@@ -407,15 +394,10 @@ func (r *Runner) prepare(in *Input) {
 		case *FlowDissectorContext:
 			v.encode(r.ctxIn)
 			req.CtxIn = r.ctxIn[:flowKeysSize]
-		case FlowDissectorContext:
-			v.encode(r.ctxIn)
-			req.CtxIn = r.ctxIn[:flowKeysSize]
 		}
 	case t == ebpf.SkLookup:
 		switch v := in.Context.(type) {
 		case *SKLookupContext:
-			v.encode(r.ctxIn)
-		case SKLookupContext:
 			v.encode(r.ctxIn)
 		}
 		req.CtxIn, req.CtxOut = r.ctxIn[:skLookupCtxSize], r.ctxOut[:skLookupCtxSize]
@@ -423,16 +405,12 @@ func (r *Runner) prepare(in *Input) {
 		switch v := in.Context.(type) {
 		case *RawTracepointContext:
 			r.rawTracepoint(v)
-		case RawTracepointContext:
-			r.rawTracepoint(&v)
 		}
 	case t == ebpf.StructOps:
 		r.opsOut.Args, r.opsOut.State = r.opsOut.Args[:0], nil
 		switch v := in.Context.(type) {
 		case *StructOpsContext:
 			r.structOps(v)
-		case StructOpsContext:
-			r.structOps(&v)
 		}
 	case t == ebpf.Syscall:
 		// The kernel writes a SYSCALL program's context back into ctx_in
@@ -440,8 +418,6 @@ func (r *Runner) prepare(in *Input) {
 		var data []byte
 		switch v := in.Context.(type) {
 		case *SyscallContext:
-			data = v.Data
-		case SyscallContext:
 			data = v.Data
 		}
 		r.sysOut.Data = append(r.sysOut.Data[:0], data...)
@@ -518,12 +494,35 @@ func (r *Runner) outBuffer(n int) []byte {
 	return r.dataOut
 }
 
+// pointerContext turns a context passed by value into a pointer to a
+// copy, so that the Runner handles each context type once. (A pointer
+// passed in saves that copy.)
+func pointerContext(c Context) Context {
+	switch v := c.(type) {
+	case XDPContext:
+		return &v
+	case SKBContext:
+		return &v
+	case FlowDissectorContext:
+		return &v
+	case SKLookupContext:
+		return &v
+	case RawTracepointContext:
+		return &v
+	case SyscallContext:
+		return &v
+	case StructOpsContext:
+		return &v
+	case RawContext:
+		return &v
+	}
+	return c
+}
+
 func xdpContext(c Context) (*XDPContext, bool) {
 	switch v := c.(type) {
 	case *XDPContext:
 		return v, true
-	case XDPContext:
-		return &v, true
 	}
 	return &XDPContext{}, false
 }
@@ -531,8 +530,6 @@ func xdpContext(c Context) (*XDPContext, bool) {
 func rawContext(c Context) ([]byte, bool) {
 	switch v := c.(type) {
 	case *RawContext:
-		return v.Data, true
-	case RawContext:
 		return v.Data, true
 	}
 	return nil, false

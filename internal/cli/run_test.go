@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -79,7 +80,7 @@ func TestRunJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := line["data_out"]; got != hexString(want) {
+			if got := line["data_out"]; got != hex.EncodeToString(want) {
 				t.Errorf("data_out %v, want the swapped frame %x", got, want)
 			}
 			if _, ok := line["context_out"].(map[string]any); !ok {
@@ -96,15 +97,6 @@ func TestRunJSON(t *testing.T) {
 	if !strings.HasPrefix(got, "result,result,summary,map,entry") {
 		t.Errorf("line kinds %s", got)
 	}
-}
-
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	s := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		s = append(s, digits[c>>4], digits[c&15])
-	}
-	return string(s)
 }
 
 // TestRunPcap replays a pcap with a bad record in the middle: the record
