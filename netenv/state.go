@@ -128,7 +128,8 @@ func claimOwner(name string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("lock owner file %s: %w", path, err)
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
