@@ -88,3 +88,15 @@ func (e *Env) Command(ctx context.Context, argv ...string) *exec.Cmd {
 func (e *Env) Exec(ctx context.Context, argv ...string) ([]byte, error) {
 	return e.Inner.Exec(ctx, argv...)
 }
+
+// DoIn runs fn on a locked OS thread inside the named network namespace
+// under NetnsDir ("" runs fn directly, in the current one) and returns the
+// thread to its namespace afterwards, as End.Do does. Calls that resolve
+// an ifindex in the calling thread's namespace, such as attaching an XDP
+// program with a bpf_link, need it to reach another namespace's devices.
+func DoIn(ns string, fn func() error) error {
+	if ns == "" {
+		return fn()
+	}
+	return doInNetns(ns, fn)
+}
