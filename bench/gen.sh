@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# gen.sh: `xdpkit gen udp` against livegen, the bare kernel loop (one
+# live-frames call per pinned thread, a two-instruction XDP_TX program,
+# from ../shared/bench), on the same veth pair in the same run.
+#
+# Both send 64-byte UDP frames out of NAME0; an XDP program on the peer
+# (xdpcount, in its own namespace) counts what arrives. Delivered pps is
+# the frames counted at the peer divided by the tool's own run time.
+#  1. one thread on a single-queue veth: ROUNDS rounds, the two tools
+#     alternating (and which goes first alternating too), medians compared;
+#     xdpkit runs with live statistics on (--stats, every second).
+#  2. a veth with as many queues as CPUs: xdpkit and livegen with one
+#     thread per CPU, and xdpkit with one thread, to show the scaling.
+#
+#   sudo bench/gen.sh [ROUNDS] [FRAMES]      (defaults: 3, 20000000)
+# Needs: clang, libbpf-dev, bpftool (scripts/setup.sh installs them), and
+# ../shared/bench (set SHARED_BENCH to elsewhere).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/local/go/bin
+rounds=${1:-3}
+frames=${2:-20000000}
+shared=${SHARED_BENCH:-../shared/bench}
+cpus=$(nproc)
+ns=xkbench$$
+dev=xkb$$
+work=$(mktemp -d)
+pin=/run/xdpkit-bench-$$
+
+cleanup() {
+	ip netns del "$ns" 2>/dev/null || true
+	ip link del "${dev}a" 2>/dev/null || true
+	umount "$pin" 2>/dev/null || true
+	rm -rf "$pin" "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ -f "$shared/livegen.c" ] || { echo "gen.sh: $shared/livegen.c not found: set SHARED_BENCH" >&2; exit 2; }
+cc -O2 -o "$work/livegen" "$shared/livegen.c" -lbpf -lpthread
+clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu -c "$shared/xdpcount.c" -o "$work/xdpcount.o"
+CGO_ENABLED=0 go build -o "$work/xdpkit" ./cmd/xdpkit
+
+# pair QUEUES: a veth ${dev}a here, ${dev}b in $ns with xdpcount attached.
+pair() {
+	cleanup_pair
+	ip netns add "$ns"
+	ip link add "${dev}a" numtxqueues "$1" numrxqueues "$1" type veth peer name "${dev}b" numtxqueues "$1" numrxqueues "$1" netns "$ns"
+	ip link set "${dev}a" up
+	ip -n "$ns" link set "${dev}b" up
+	mkdir -p "$pin"
+	mountpoint -q "$pin" || mount -t bpf bpf "$pin"
+	bpftool prog load "$work/xdpcount.o" "$pin/prog" type xdp pinmaps "$pin"
+	ip netns exec "$ns" bpftool net attach xdpdrv pinned "$pin/prog" dev "${dev}b"
+}
+cleanup_pair() {
+	ip netns del "$ns" 2>/dev/null || true
+	ip link del "${dev}a" 2>/dev/null || true
+	rm -f "$pin"/* 2>/dev/null || true
+}
+counted() {
+	bpftool -j map lookup pinned "$pin/counts" key 0 0 0 0 | python3 -c '
+import json,sys; d=json.load(sys.stdin)
+vals=d.get("values") or d.get("formatted",{}).get("values")
+print(sum(int(v["value"]) if isinstance(v["value"],int) else int.from_bytes(bytes(int(x,16) for x in v["value"]),"little") for v in vals))'
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+json() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
+
+# run NAME THREADS: one run of NAME, appends delivered pps to $work/NAME-THREADS.
+run() {
+	local before after secs
+	before=$(counted)
+	case $1 in
+	livegen)
+		secs=$("$work/livegen" -i "${dev}a" -n "$frames" -t "$2" -s 64 | json seconds) ;;
+	xdpkit)
+		"$work/xdpkit" gen udp "${dev}a" --count "$frames" --threads "$2" --size 64 \
+			--src-addr 10.0.0.1 --dst-addr 10.0.0.2 --dst-mac ff:ff:ff:ff:ff:ff \
+			--stats --interval 1s --json >"$work/out.json" 2>"$work/stats.txt"
+		secs=$(json elapsed_seconds <"$work/out.json") ;;
+	esac
+	sleep 0.2 # the peer's NAPI poll counts the last frames
+	after=$(counted)
+	awk -v d=$((after - before)) -v s="$secs" 'BEGIN {printf "%.0f\n", d / s}' >>"$work/$1-$2"
+	awk -v d=$((after - before)) -v s="$secs" -v n="$1" -v t="$2" \
+		'BEGIN {printf "  %-8s %d thread(s): %d frames delivered in %.3f s: %.2f Mpps\n", n, t, d, s, d / s / 1e6}'
+}
+
+echo "== 1 thread, single-queue veth, $frames frames of 64 bytes, $rounds rounds alternating"
+pair 1
+for r in $(seq "$rounds"); do
+	if ((r % 2)); then run livegen 1; run xdpkit 1; else run xdpkit 1; run livegen 1; fi
+done
+echo "  xdpkit's live statistics (last run, stderr):"
+sed 's/^/    /' "$work/stats.txt" | tail -n 3
+l1=$(median <"$work/livegen-1")
+x1=$(median <"$work/xdpkit-1")
+
+echo "== $cpus threads, veth with $cpus queues"
+rm -f "$work/livegen-1" "$work/xdpkit-1"
+pair "$cpus"
+for r in $(seq "$rounds"); do
+	run livegen "$cpus"; run xdpkit "$cpus"; run xdpkit 1
+done
+ln=$(median <"$work/livegen-$cpus")
+xn=$(median <"$work/xdpkit-$cpus")
+x1mq=$(median <"$work/xdpkit-1")
+
+echo
+echo "== medians (delivered pps)"
+awk -v l1="$l1" -v x1="$x1" -v ln="$ln" -v xn="$xn" -v x1mq="$x1mq" -v n="$cpus" 'BEGIN {
+	printf "  1 thread:  livegen %.2f Mpps, xdpkit %.2f Mpps: ratio %.3f (target >= 0.95)\n", l1/1e6, x1/1e6, x1/l1
+	printf "  %d threads: livegen %.2f Mpps, xdpkit %.2f Mpps: ratio %.3f\n", n, ln/1e6, xn/1e6, xn/ln
+	printf "  xdpkit scaling on the %d-queue veth: %d threads / 1 thread = %.2f\n", n, n, xn/x1mq
+}'
