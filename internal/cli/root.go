@@ -74,6 +74,7 @@ privileges, 4 not supported by this kernel, 5 not found.`,
 		newProgCmd(g),
 		newMapCmd(g),
 		newRunCmd(g),
+		newGenCmd(g),
 	)
 	return root
 }
