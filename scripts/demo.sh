@@ -5,7 +5,9 @@
 # pings through it (captured with tcpdump), shows status and the program's
 # map, tears it all down, also when interrupted, and then replays the
 # captured pings through an XDP firewall with BPF_PROG_RUN: a verdict per
-# packet, a summary, the replies it built. Installs what it needs first;
+# packet, a summary, the replies it built. Before the teardown, the traffic
+# generator sends a million frames on XDP live frames and says how many
+# arrived. Installs what it needs first;
 # safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +67,12 @@ step "detach" \
 	$x detach "$iface"
 step "status: nothing attached" \
 	$x status "$iface"
+echo
+echo "== can $iface send XDP frames? A veth drops them unless its peer has an XDP program"
+echo "\$ $x gen probe $iface"
+$x gen probe "$iface" || echo "(exit $?: not as it is; --peer-prog attaches a pass-through program to the peer for a run)"
+step "the traffic generator on XDP live frames: a million UDP frames over 16 destination ports, delivered to the peer in netns xk-$env" \
+	$x gen udp "$iface" --count 1000000 --dyn-ports 16 --peer-prog
 step "tear down" \
 	$x env teardown "$env"
 step "replay the capture through an XDP firewall with BPF_PROG_RUN (nothing attached, nothing sent): echo requests become replies (XDP_TX), telnet is dropped" \

@@ -1,0 +1,384 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xdpkit/xdpkit/internal/caps"
+	"github.com/xdpkit/xdpkit/internal/output"
+	"github.com/xdpkit/xdpkit/netdev"
+	"github.com/xdpkit/xdpkit/trafficgen"
+)
+
+// genJob is one sending gen command, ready to run.
+type genJob struct {
+	mode     string // udp, tcp, icmp or pcap
+	spec     trafficgen.Spec
+	dev      *netdev.Device
+	rf       *genRunFlags
+	what     string // the frames, for the start line
+	frameLen int    // the template's length; 0 in pcap mode
+	pcap     string // the pcap file in pcap mode
+}
+
+// genReportJSON is the --json output of a sending gen command: one object.
+type genReportJSON struct {
+	Interface       string          `json:"interface"`
+	Mode            string          `json:"mode"`
+	Action          string          `json:"action"`
+	FrameLen        int             `json:"frame_len,omitempty"`
+	Pcap            string          `json:"pcap,omitempty"`
+	PcapFrames      int             `json:"pcap_frames,omitempty"`
+	Frames          uint64          `json:"frames"`
+	Bytes           uint64          `json:"bytes"`
+	ElapsedSeconds  float64         `json:"elapsed_seconds"`
+	PPS             float64         `json:"pps"`
+	Mbps            float64         `json:"mbps"`
+	Paced           uint64          `json:"paced"`
+	Delivered       *uint64         `json:"delivered"` // null when the device's counters are unknown
+	DeliveredPPS    *float64        `json:"delivered_pps"`
+	Device          *genDeviceJSON  `json:"device"`
+	Threads         []genThreadJSON `json:"threads"`
+	Interrupted     bool            `json:"interrupted"`
+	Count           uint64          `json:"count"`            // --count, 0 for none
+	PPSTarget       uint64          `json:"pps_target"`       // --pps, 0 for none
+	DurationSeconds float64         `json:"duration_seconds"` // --duration, 0 for none
+	Batch           int             `json:"batch"`
+	PeerProg        bool            `json:"peer_prog"`
+}
+
+// genDeviceJSON is what the interface and its veth peer counted.
+type genDeviceJSON struct {
+	TxPackets     uint64  `json:"tx_packets"`
+	TxBytes       uint64  `json:"tx_bytes"`
+	TxDropped     uint64  `json:"tx_dropped"`
+	TxErrors      uint64  `json:"tx_errors"`
+	Peer          string  `json:"peer,omitempty"`
+	PeerRxPackets *uint64 `json:"peer_rx_packets"` // null without a readable peer
+	PeerRxDropped *uint64 `json:"peer_rx_dropped"`
+}
+
+// genThreadJSON is one worker's share.
+type genThreadJSON struct {
+	CPU    int     `json:"cpu"`
+	Frames uint64  `json:"frames"`
+	Bytes  uint64  `json:"bytes"`
+	Paced  uint64  `json:"paced"`
+	PPS    float64 `json:"pps"`
+}
+
+// runGenerator runs job: live statistics while it goes, the final report
+// after, exit 130 when interrupted. Nothing stays attached.
+func runGenerator(cmd *cobra.Command, g *globals, job genJob) (err error) {
+	ctx := cmd.Context()
+	rf := job.rf
+	gen, err := trafficgen.New(job.spec)
+	if err != nil {
+		return explainGenError(err)
+	}
+	defer func() {
+		if cerr := gen.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("clean up after the run: %w", cerr)
+		}
+	}()
+	if ctx.Err() != nil {
+		fmt.Fprintln(g.stderr, "xdpkit: interrupted before sending anything")
+		return exitStatusError{code: ExitInterrupted}
+	}
+	if !rf.quiet && !g.json {
+		fmt.Fprintf(g.stderr, "%s: sending %s; %s\n", job.spec.Interface, job.what, runPlan(&job.spec))
+	}
+	if err := gen.Start(); err != nil {
+		return explainGenError(err)
+	}
+	stopOnSignal := context.AfterFunc(ctx, gen.Stop)
+	defer stopOnSignal()
+
+	type result struct {
+		stats trafficgen.Stats
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := gen.Wait()
+		done <- result{s, err}
+	}()
+	var tick <-chan time.Time
+	if !rf.quiet && (output.IsTerminal(g.stderr) || cmd.Flags().Changed("interval")) {
+		t := time.NewTicker(rf.interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var prev trafficgen.Stats
+	var res result
+wait:
+	for {
+		select {
+		case res = <-done:
+			break wait
+		case <-tick:
+			s := gen.Stats()
+			fmt.Fprintln(g.stderr, liveLine(prev, s))
+			prev = s
+		}
+	}
+	interrupted := ctx.Err() != nil
+	if res.err != nil {
+		return explainGenError(res.err)
+	}
+	s := res.stats
+	if job.spec.Action == trafficgen.TX {
+		s = settle(gen, s)
+	}
+	if err := printGenReport(g, &job, s, interrupted); err != nil {
+		return err
+	}
+	if interrupted {
+		fmt.Fprintf(g.stderr, "xdpkit: interrupted after %d frames\n", s.Frames)
+		return exitStatusError{code: ExitInterrupted}
+	}
+	return nil
+}
+
+// explainGenError adds the CLI's words to a library error: the flag to
+// use, the capabilities to get.
+func explainGenError(err error) error {
+	if errors.Is(err, trafficgen.ErrCannotTransmit) {
+		msg := genText(err.Error())
+		if !strings.Contains(msg, "--peer-prog") {
+			msg += " (for a veth: --peer-prog)"
+		}
+		return cliTextError{msg: msg, err: err}
+	}
+	return caps.Explain(err, caps.BPF, caps.NetAdmin)
+}
+
+// genText drops from a library message what speaks to Go callers rather
+// than to users of the CLI: the field behind a flag's name.
+func genText(msg string) string {
+	return strings.ReplaceAll(msg, " (Spec.PeerPass)", "")
+}
+
+// cliTextError is err with its message reworded for the CLI; it still
+// matches what err matches.
+type cliTextError struct {
+	msg string
+	err error
+}
+
+func (e cliTextError) Error() string { return e.msg }
+func (e cliTextError) Unwrap() error { return e.err }
+
+// settle rereads the device counters after the run until frames still in
+// flight (a veth peer's queue) have arrived, for at most 500 ms.
+func settle(gen *trafficgen.Generator, s trafficgen.Stats) trafficgen.Stats {
+	if s.Device == nil {
+		return s
+	}
+	deadline := time.Now().Add(500 * time.Millisecond)
+	last, still := s.Device.Delivered(), 0
+	for s.Device.Delivered() < s.Frames && time.Now().Before(deadline) && still < 4 {
+		time.Sleep(10 * time.Millisecond)
+		n := gen.Stats()
+		if n.Device == nil {
+			break
+		}
+		s.Device = n.Device
+		if d := s.Device.Delivered(); d == last {
+			still++
+		} else {
+			last, still = d, 0
+		}
+	}
+	return s
+}
+
+// runPlan says how long and how fast the run goes, and where.
+func runPlan(spec *trafficgen.Spec) string {
+	var parts []string
+	switch {
+	case spec.Count != 0 && spec.Duration != 0:
+		parts = append(parts, fmt.Sprintf("%d frames or %v, whichever comes first", spec.Count, spec.Duration))
+	case spec.Count != 0:
+		parts = append(parts, fmt.Sprintf("%d frames", spec.Count))
+	case spec.Duration != 0:
+		parts = append(parts, fmt.Sprintf("for %v", spec.Duration))
+	default:
+		parts = append(parts, "until Ctrl-C")
+	}
+	if spec.PPS != 0 {
+		parts = append(parts, fmt.Sprintf("at %s", rateText(float64(spec.PPS))))
+	} else {
+		parts = append(parts, "as fast as the kernel goes")
+	}
+	threads := "1 thread"
+	if spec.Threads > 1 {
+		threads = fmt.Sprintf("%d threads", spec.Threads)
+	}
+	if spec.CPUs != nil {
+		threads += fmt.Sprintf(" on CPUs %s", intsText(spec.CPUs))
+	}
+	parts = append(parts, threads)
+	switch spec.Action {
+	case trafficgen.Pass:
+		parts = append(parts, "action pass (into this host's stack)")
+	case trafficgen.Redirect:
+		parts = append(parts, "redirected out of "+spec.RedirectTo)
+	}
+	if spec.PeerPass {
+		parts = append(parts, "a pass-through program on the peer")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func intsText(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ",")
+}
+
+// rateText formats frames per second with a unit: 950 pps, 812.3 kpps,
+// 5.71 Mpps.
+func rateText(pps float64) string {
+	switch {
+	case pps >= 1e6:
+		return fmt.Sprintf("%.2f Mpps", pps/1e6)
+	case pps >= 1e3:
+		return fmt.Sprintf("%.1f kpps", pps/1e3)
+	}
+	return fmt.Sprintf("%.0f pps", pps)
+}
+
+// mbps returns frame bytes over elapsed in Mbit/s.
+func mbps(bytes uint64, elapsed time.Duration) float64 {
+	if elapsed <= 0 {
+		return 0
+	}
+	return float64(bytes) * 8 / elapsed.Seconds() / 1e6
+}
+
+// liveLine is one line of live statistics: the rates since prev.
+func liveLine(prev, s trafficgen.Stats) string {
+	dt := s.Elapsed - prev.Elapsed
+	var b strings.Builder
+	fmt.Fprintf(&b, "%7.1fs  sent %s  %.1f Mbit/s", s.Elapsed.Seconds(),
+		rateText(trafficgen.Rate(s.Frames-prev.Frames, dt)), mbps(s.Bytes-prev.Bytes, dt))
+	if s.Device != nil {
+		var before uint64
+		if prev.Device != nil {
+			before = prev.Device.Delivered()
+		}
+		if d := s.Device.Delivered(); d >= before {
+			fmt.Fprintf(&b, "  delivered %s", rateText(trafficgen.Rate(d-before, dt)))
+		}
+	}
+	if len(s.Workers) > 1 {
+		parts := make([]string, len(s.Workers))
+		for i, w := range s.Workers {
+			var before uint64
+			if i < len(prev.Workers) {
+				before = prev.Workers[i].Frames
+			}
+			parts[i] = fmt.Sprintf("cpu%d %s", w.CPU, rateText(trafficgen.Rate(w.Frames-before, dt)))
+		}
+		fmt.Fprintf(&b, "  [%s]", strings.Join(parts, ", "))
+	}
+	return b.String()
+}
+
+// printGenReport prints the final report, human or JSON, and warns on
+// stderr about frames that were not delivered or a rate not reached.
+func printGenReport(g *globals, job *genJob, s trafficgen.Stats, interrupted bool) error {
+	spec := &job.spec
+	elapsed := s.Elapsed
+	pps := trafficgen.Rate(s.Frames, elapsed)
+	peer := ""
+	if job.dev.Peer != nil {
+		peer = job.dev.Peer.Name
+	}
+	if g.json {
+		j := genReportJSON{
+			Interface: spec.Interface, Mode: job.mode, Action: spec.Action.String(), FrameLen: job.frameLen,
+			Pcap: job.pcap, Frames: s.Frames, Bytes: s.Bytes, ElapsedSeconds: elapsed.Seconds(), PPS: pps,
+			Mbps: mbps(s.Bytes, elapsed), Paced: s.Paced, Threads: []genThreadJSON{}, Interrupted: interrupted,
+			Count: spec.Count, PPSTarget: spec.PPS, DurationSeconds: spec.Duration.Seconds(), Batch: spec.Batch,
+			PeerProg: spec.PeerPass,
+		}
+		if job.pcap != "" {
+			j.PcapFrames = len(spec.Frames)
+		}
+		for _, w := range s.Workers {
+			j.Threads = append(j.Threads, genThreadJSON{CPU: w.CPU, Frames: w.Frames, Bytes: w.Bytes, Paced: w.Paced,
+				PPS: trafficgen.Rate(w.Frames, elapsed)})
+		}
+		if d := s.Device; d != nil {
+			delivered, dpps := d.Delivered(), trafficgen.Rate(d.Delivered(), elapsed)
+			j.Delivered, j.DeliveredPPS = &delivered, &dpps
+			j.Device = &genDeviceJSON{TxPackets: d.TxPackets, TxBytes: d.TxBytes, TxDropped: d.TxDropped, TxErrors: d.TxErrors}
+			if d.Peer {
+				rx, dropped := d.PeerRxPackets, d.PeerRxDropped
+				j.Device.Peer, j.Device.PeerRxPackets, j.Device.PeerRxDropped = peer, &rx, &dropped
+			}
+		}
+		if err := output.JSON(g.stdout, j); err != nil {
+			return err
+		}
+	} else {
+		verb := "sent"
+		if spec.Action == trafficgen.Pass {
+			verb = "passed to the stack"
+		}
+		fmt.Fprintf(g.stdout, "%s: %d frames %s in %v: %s, %.1f Mbit/s (%d bytes)\n", spec.Interface, s.Frames, verb,
+			elapsed.Round(time.Millisecond), rateText(pps), mbps(s.Bytes, elapsed), s.Bytes)
+		if len(s.Workers) > 1 {
+			for _, w := range s.Workers {
+				fmt.Fprintf(g.stdout, "  cpu %d: %d frames, %s\n", w.CPU, w.Frames, rateText(trafficgen.Rate(w.Frames, elapsed)))
+			}
+		}
+		if d := s.Device; d != nil {
+			fmt.Fprintf(g.stdout, "device %s: tx %d packets, %d dropped, %d errors\n", spec.Interface, d.TxPackets, d.TxDropped, d.TxErrors)
+			if d.Peer {
+				fmt.Fprintf(g.stdout, "peer %s: rx %d packets, %d dropped\n", peer, d.PeerRxPackets, d.PeerRxDropped)
+			}
+			if spec.Action == trafficgen.TX {
+				fmt.Fprintf(g.stdout, "delivered: %d frames, %s\n", d.Delivered(), rateText(trafficgen.Rate(d.Delivered(), elapsed)))
+			}
+		} else {
+			fmt.Fprintf(g.stdout, "device %s: counters not readable; delivery unknown\n", spec.Interface)
+		}
+		if spec.PPS != 0 {
+			fmt.Fprintf(g.stdout, "pacing: target %s, reached %s; %d frames held back by the pacer (recycled, not sent)\n",
+				rateText(float64(spec.PPS)), rateText(pps), s.Paced)
+		}
+	}
+
+	if d := s.Device; d != nil && spec.Action == trafficgen.TX && d.Delivered() < s.Frames {
+		lost := s.Frames - d.Delivered()
+		where := fmt.Sprintf("%s transmitted %d", spec.Interface, d.TxPackets)
+		if d.Peer {
+			where += fmt.Sprintf(", its peer %s received %d and dropped %d", peer, d.PeerRxPackets, d.PeerRxDropped)
+		}
+		fmt.Fprintf(g.stderr, "warning: %d of %d frames were not delivered (%s, %d tx drops, %d tx errors): the receiver cannot keep up; "+
+			"try --pps or a peer program that does less\n", lost, s.Frames, where, d.TxDropped, d.TxErrors)
+	}
+	// A worker whose pacer never held a frame back ran flat out: the rate
+	// was beyond the kernel's, not merely cut by the call's set-up.
+	var flatOut []string
+	for _, w := range s.Workers {
+		if w.Paced == 0 {
+			flatOut = append(flatOut, fmt.Sprint(w.CPU))
+		}
+	}
+	if spec.PPS != 0 && !interrupted && pps < 0.98*float64(spec.PPS) && len(flatOut) > 0 {
+		fmt.Fprintf(g.stderr, "warning: the kernel could not reach --pps %d: %s reached, and the pacer never held a frame back on CPU %s; "+
+			"add --threads or lower --pps\n", spec.PPS, rateText(pps), strings.Join(flatOut, ","))
+	}
+	return nil
+}
