@@ -30,6 +30,19 @@ import (
 // loading a program and, for a peer in another namespace, a thread switch
 // and two setns calls.
 func (p *Peer) AttachPass() (io.Closer, error) {
+	return p.attachBuiltin("pass-through", "xdp_pass", builtin.XDPPassSpec)
+}
+
+// AttachDrop is AttachPass with xdpkit's built-in xdp_drop, which drops
+// every frame: the veth accepts XDP frames and counts them in the peer's
+// RX counters, and the peer's stack never sees them.
+func (p *Peer) AttachDrop() (io.Closer, error) {
+	return p.attachBuiltin("dropping", "xdp_drop", builtin.XDPDropSpec)
+}
+
+// attachBuiltin attaches the built-in program name, described as what,
+// to the peer.
+func (p *Peer) attachBuiltin(what, name string, load func() (*ebpf.CollectionSpec, error)) (io.Closer, error) {
 	var cur uint32
 	attached := false
 	err := withHandle(p.Netns, func(h *netlink.Handle) error {
@@ -47,23 +60,23 @@ func (p *Peer) AttachPass() (io.Closer, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("attach pass-through program to veth peer %s%s: %w", p.Name, p.where(), err)
+		return nil, fmt.Errorf("attach %s program to veth peer %s%s: %w", what, p.Name, p.where(), err)
 	}
 	if attached {
 		return nil, p.errHasProgram(cur)
 	}
 
-	spec, err := builtin.XDPPassSpec()
+	spec, err := load()
 	if err != nil {
-		return nil, fmt.Errorf("parse built-in xdp_pass: %w", err)
+		return nil, fmt.Errorf("parse built-in %s: %w", name, err)
 	}
-	ps := spec.Programs["xdp_pass"]
+	ps := spec.Programs[name]
 	if ps == nil {
-		return nil, errors.New("built-in xdp_pass object has no program xdp_pass")
+		return nil, fmt.Errorf("built-in %s object has no program %s", name, name)
 	}
 	prog, err := ebpf.NewProgram(ps)
 	if err != nil {
-		return nil, fmt.Errorf("load built-in xdp_pass: %w", err)
+		return nil, fmt.Errorf("load built-in %s: %w", name, err)
 	}
 	var l link.Link
 	err = netenv.DoIn(p.Netns, func() error {
@@ -77,9 +90,9 @@ func (p *Peer) AttachPass() (io.Closer, error) {
 			// Another program got there between the check and the attach.
 			return nil, p.errHasProgram(0)
 		}
-		return nil, fmt.Errorf("attach pass-through program to veth peer %s%s: %w", p.Name, p.where(), err)
+		return nil, fmt.Errorf("attach %s program to veth peer %s%s: %w", what, p.Name, p.where(), err)
 	}
-	return &passLink{link: l, prog: prog}, nil
+	return &peerLink{link: l, prog: prog}, nil
 }
 
 func (p *Peer) errHasProgram(id uint32) error {
@@ -90,26 +103,26 @@ func (p *Peer) errHasProgram(id uint32) error {
 	return errs.Markf(os.ErrExist, "veth peer %s%s already has %s: it accepts frames already; drop --peer-prog", p.Name, p.where(), which)
 }
 
-// passLink is the attachment AttachPass returns.
-type passLink struct {
+// peerLink is the attachment AttachPass and AttachDrop return.
+type peerLink struct {
 	once sync.Once
 	err  error
 	link link.Link
 	prog *ebpf.Program
 }
 
-var _ io.Closer = (*passLink)(nil)
+var _ io.Closer = (*peerLink)(nil)
 
 // Close detaches the program and unloads it. Calls after the first return
 // the first one's result.
-func (c *passLink) Close() error {
+func (c *peerLink) Close() error {
 	c.once.Do(func() {
 		var all []error
 		if err := c.link.Close(); err != nil {
-			all = append(all, fmt.Errorf("detach pass-through program: %w", err))
+			all = append(all, fmt.Errorf("detach peer program: %w", err))
 		}
 		if err := c.prog.Close(); err != nil {
-			all = append(all, fmt.Errorf("unload pass-through program: %w", err))
+			all = append(all, fmt.Errorf("unload peer program: %w", err))
 		}
 		c.err = errors.Join(all...)
 	})

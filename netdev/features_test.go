@@ -3,6 +3,7 @@ package netdev_test
 import (
 	"errors"
 	"os"
+	"time"
 	"testing"
 
 	"github.com/xdpkit/xdpkit/internal/testutil"
@@ -87,6 +88,9 @@ func TestPeerProgramEnablesNDOXmit(t *testing.T) {
 		t.Fatalf("second AttachPass: %v, want os.ErrExist", err)
 	}
 	t.Log(err)
+	if _, err = d.Peer.AttachDrop(); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("AttachDrop over AttachPass: %v, want os.ErrExist", err)
+	}
 
 	if err := pass.Close(); err != nil {
 		t.Fatal(err)
@@ -116,5 +120,31 @@ func TestXDPFeaturesGone(t *testing.T) {
 	}
 	if _, err := d.XDPFeatures(); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("XDPFeatures of a deleted interface: %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestAttachDrop(t *testing.T) {
+	env := testutil.NewEnv(t, netenv.Spec{})
+	d, err := netdev.Lookup(env.Outer.Interface)
+	if err != nil || d.Peer == nil {
+		t.Fatalf("lookup: %v, peer %v", err, d)
+	}
+	drop, err := d.Peer.AttachDrop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := features(t, d); !f.Has(netdev.FeatureNDOXmit) {
+		t.Errorf("features with a dropping peer program %s lack ndo-xmit", f)
+	}
+	// The peer drops what arrives: a ping gets no answer.
+	res, err := env.Ping(t.Context(), netenv.PingOptions{Count: 2, Interval: 50 * time.Millisecond, Timeout: time.Second})
+	if err == nil && res.Received != 0 {
+		t.Errorf("ping through a dropping peer: %+v", res)
+	}
+	if err := drop.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Refresh(); err != nil || d.Peer.XDPProgID != 0 {
+		t.Errorf("after Close: peer %+v, %v", d.Peer, err)
 	}
 }

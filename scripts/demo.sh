@@ -70,9 +70,11 @@ step "status: nothing attached" \
 echo
 echo "== can $iface send XDP frames? A veth drops them unless its peer has an XDP program"
 echo "\$ $x gen probe $iface"
-$x gen probe "$iface" || echo "(exit $?: not as it is; --peer-prog attaches a pass-through program to the peer for a run)"
-step "the traffic generator on XDP live frames: a million UDP frames over 16 destination ports, delivered to the peer in netns xk-$env" \
-	$x gen udp "$iface" --count 1000000 --dyn-ports 16 --peer-prog
+$x gen probe "$iface" || echo "(exit $?: not as it is; --peer-prog attaches a program to the peer for a run)"
+step "the traffic generator on XDP live frames: two million UDP frames over 16 destination ports, counted and dropped by a program on the peer in netns xk-$env" \
+	$x gen udp "$iface" --count 2000000 --dyn-ports 16 --peer-prog=drop
+step "the same into the peer's stack, paced at 100 kpps for 2 seconds" \
+	$x gen udp "$iface" --pps 100000 --duration 2s --peer-prog
 step "tear down" \
 	$x env teardown "$env"
 step "replay the capture through an XDP firewall with BPF_PROG_RUN (nothing attached, nothing sent): echo requests become replies (XDP_TX), telnet is dropped" \

@@ -27,12 +27,12 @@ func Example() {
 		panic(err)
 	}
 	g, err := trafficgen.New(trafficgen.Spec{
-		Interface: "veth0",
-		Frames:    [][]byte{frame},
-		Flows:     trafficgen.Flows{DstPorts: 10},
-		Count:     1_000_000,
-		PPS:       100_000,
-		PeerPass:  true,
+		Interface:   "veth0",
+		Frames:      [][]byte{frame},
+		Flows:       trafficgen.Flows{DstPorts: 10},
+		Count:       1_000_000,
+		PPS:         100_000,
+		PeerProgram: trafficgen.PeerDrop,
 	})
 	if err != nil {
 		panic(err)

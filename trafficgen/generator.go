@@ -28,7 +28,7 @@ type Generator struct {
 	spec     Spec
 	dev      *netdev.Device
 	objs     *xdpGenObjects
-	peer     io.Closer // the pass-through program on the veth peer, with Spec.PeerPass
+	peer     io.Closer // the program on the veth peer, with Spec.PeerProgram
 	cpus     []int
 	shares   []uint64 // each worker's share of Count
 	frameLen uint64   // bytes per frame with one frame
@@ -93,12 +93,16 @@ func New(spec Spec) (_ *Generator, err error) {
 			g.Close()
 		}
 	}()
-	if spec.PeerPass {
+	if spec.PeerProgram != PeerNone {
 		if dev.Peer == nil {
 			return nil, invalidf("peer program: %s is not a veth with a peer xdpkit can reach (it must be in this namespace or a named one)", dev.Name)
 		}
 		if dev.Peer.XDPProgID == 0 {
-			if g.peer, err = dev.Peer.AttachPass(); err != nil {
+			attach := dev.Peer.AttachPass
+			if spec.PeerProgram == PeerDrop {
+				attach = dev.Peer.AttachDrop
+			}
+			if g.peer, err = attach(); err != nil {
 				return nil, fmt.Errorf("trafficgen: %w", err)
 			}
 		}
@@ -130,25 +134,40 @@ func New(spec Spec) (_ *Generator, err error) {
 // checkTransmit refuses an interface that would drop what the generator
 // sends, saying why and what to do.
 func checkTransmit(dev *netdev.Device) error {
-	if err := dev.Refresh(); err != nil {
+	reason, err := transmitProblem(dev)
+	if err != nil {
 		return fmt.Errorf("trafficgen: %w", err)
+	}
+	if reason != "" {
+		return fmt.Errorf("trafficgen: %w: %s", ErrCannotTransmit, reason)
+	}
+	return nil
+}
+
+// transmitProblem returns why dev would drop every XDP frame sent out of
+// it, with the fix, or "" when nothing says so: its XDP features lack
+// NDO_XMIT (kernels from 6.3 report them), or it is a veth whose peer has
+// no XDP program.
+func transmitProblem(dev *netdev.Device) (string, error) {
+	if err := dev.Refresh(); err != nil {
+		return "", err
 	}
 	features, err := dev.XDPFeatures()
 	known := err == nil
 	if known && features.Has(netdev.FeatureNDOXmit) {
-		return nil
+		return "", nil
 	}
 	if dev.Peer != nil && dev.Peer.XDPProgID == 0 {
 		where := "this namespace"
 		if dev.Peer.Netns != "" {
 			where = "namespace " + dev.Peer.Netns
 		}
-		return fmt.Errorf("trafficgen: %w: %s is a veth whose peer %s (in %s) has no XDP program, so the kernel drops every XDP frame sent to it; use --peer-prog (Spec.PeerPass) to attach a pass-through program to the peer for the run, or attach one yourself", ErrCannotTransmit, dev.Name, dev.Peer.Name, where)
+		return fmt.Sprintf("%s is a veth whose peer %s (in %s) has no XDP program, so the kernel drops every XDP frame sent to it: attach a program to the peer for the run (--peer-prog), or attach one yourself", dev.Name, dev.Peer.Name, where), nil
 	}
 	if known {
-		return fmt.Errorf("trafficgen: %w: %s (%s) does not implement ndo_xdp_xmit (its XDP features: %s); use a driver that does, or a veth pair", ErrCannotTransmit, dev.Name, dev.Kind, features)
+		return fmt.Sprintf("%s (%s) does not implement ndo_xdp_xmit (its XDP features: %s): use a driver that does, or a veth pair", dev.Name, dev.Kind, features), nil
 	}
-	return nil
+	return "", nil
 }
 
 // vlanTags counts the VLAN tags after the frame's Ethernet header.

@@ -121,13 +121,13 @@ func TestGeneratorBadInput(t *testing.T) {
 	if _, err := New(Spec{Interface: "xk-nonexistent0", Frames: [][]byte{frame}}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing interface: %v, want os.ErrNotExist", err)
 	}
-	if _, err := New(Spec{Interface: env.Outer.Interface, Frames: [][]byte{make([]byte, 2000)}, PeerPass: true}); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "MTU") {
+	if _, err := New(Spec{Interface: env.Outer.Interface, Frames: [][]byte{make([]byte, 2000)}, PeerProgram: PeerPass}); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "MTU") {
 		t.Errorf("frame over the MTU: %v", err)
 	}
 	if _, err := env.Outer.Exec(t.Context(), "ip", "link", "set", env.Outer.Interface, "down"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, PeerPass: true})
+	_, err := New(Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, PeerProgram: PeerPass})
 	if !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "down") {
 		t.Errorf("interface down: %v", err)
 	}
@@ -139,7 +139,7 @@ func TestGeneratorBadInput(t *testing.T) {
 
 func TestGeneratorStopIsPrompt(t *testing.T) {
 	env := testutil.NewEnv(t, netenv.Spec{})
-	g, err := New(Spec{Interface: env.Outer.Interface, Frames: [][]byte{envFrame(t, env, Template{Proto: UDP})}, PeerPass: true})
+	g, err := New(Spec{Interface: env.Outer.Interface, Frames: [][]byte{envFrame(t, env, Template{Proto: UDP})}, PeerProgram: PeerPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestGeneratorStopIsPrompt(t *testing.T) {
 func TestGeneratorDuration(t *testing.T) {
 	env := testutil.NewEnv(t, netenv.Spec{})
 	start := time.Now()
-	s := run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{envFrame(t, env, Template{Proto: UDP})}, Duration: 500 * time.Millisecond, PeerPass: true})
+	s := run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{envFrame(t, env, Template{Proto: UDP})}, Duration: 500 * time.Millisecond, PeerProgram: PeerPass})
 	took := time.Since(start)
 	if took < 500*time.Millisecond || took > 700*time.Millisecond {
 		t.Errorf("a 500ms run took %v", took)
@@ -199,7 +199,7 @@ func TestGeneratorPaces(t *testing.T) {
 		// reach a high rate, but it must never exceed any.
 		least float64
 	}{{1000, 0.9}, {20_000, 0.8}, {200_000, 0.4}} {
-		s := run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, PPS: tc.pps, Duration: 2 * time.Second, PeerPass: true})
+		s := run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, PPS: tc.pps, Duration: 2 * time.Second, PeerProgram: PeerPass})
 		rate := Rate(s.Frames, s.Elapsed)
 		t.Logf("asked %d pps: sent %d frames in %v: %.0f pps, %d paced", tc.pps, s.Frames, s.Elapsed, rate, s.Paced)
 		if rate > float64(tc.pps)*1.02 || rate < float64(tc.pps)*tc.least {
@@ -207,7 +207,7 @@ func TestGeneratorPaces(t *testing.T) {
 		}
 	}
 	// --count with --pps: exact count, at the rate.
-	s := run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, PPS: 5000, Count: 2500, PeerPass: true})
+	s := run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, PPS: 5000, Count: 2500, PeerProgram: PeerPass})
 	if s.Frames != 2500 {
 		t.Errorf("paced count: sent %d, want 2500", s.Frames)
 	}
@@ -311,7 +311,7 @@ func TestGeneratorFramesOnTheWire(t *testing.T) {
 			const n = 640
 			flows := Flows{DstPorts: 10, SrcPorts: 2, SrcAddrs: 2}
 			frames := capture(t, env, tc.tmpl.Proto.String(), n, func() {
-				run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, Flows: flows, Count: n, PPS: 5000, Batch: 16, PeerPass: true})
+				run(t, Spec{Interface: env.Outer.Interface, Frames: [][]byte{frame}, Flows: flows, Count: n, PPS: 5000, Batch: 16, PeerProgram: PeerPass})
 			})
 			if len(frames) != n {
 				t.Fatalf("captured %d frames, want %d", len(frames), n)
@@ -344,7 +344,7 @@ func TestGeneratorPcapModeKeepsOrder(t *testing.T) {
 		frames = append(frames, envFrame(t, env, Template{Proto: UDP, SrcPort: 1, DstPort: uint16(7000 + i), Size: size}))
 	}
 	got := capture(t, env, "udp", 9, func() {
-		run(t, Spec{Interface: env.Outer.Interface, Frames: frames, Count: 9, PeerPass: true})
+		run(t, Spec{Interface: env.Outer.Interface, Frames: frames, Count: 9, PeerProgram: PeerPass})
 	})
 	if len(got) != 9 {
 		t.Fatalf("captured %d frames, want 9", len(got))

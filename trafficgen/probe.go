@@ -10,9 +10,9 @@ import (
 
 // ProbeOptions are the choices of Probe.
 type ProbeOptions struct {
-	// PeerPass attaches a pass-through program to a veth peer without one
-	// for the trial, as Spec.PeerPass does for a run.
-	PeerPass bool
+	// PeerProgram attaches a program to a veth peer without one for the
+	// trial, as Spec.PeerProgram does for a run.
+	PeerProgram PeerProgram
 	// NoTrial skips the one-frame trial: Probe then only reads what the
 	// kernel says of the interface.
 	NoTrial bool
@@ -66,8 +66,12 @@ func Probe(iface string, opts ProbeOptions) (*ProbeResult, error) {
 		r.Reason = fmt.Sprintf("%s is down: bring it up with \"ip link set %s up\"", dev.Name, dev.Name)
 		return r, nil
 	}
-	if err := checkTransmit(dev); err != nil && !opts.PeerPass {
-		r.Reason = err.Error()
+	reason, err := transmitProblem(dev)
+	if err != nil {
+		return nil, fmt.Errorf("trafficgen: %w", err)
+	}
+	if reason != "" && opts.PeerProgram == PeerNone {
+		r.Reason = reason
 		return r, nil
 	}
 	r.CanTransmit = true
@@ -79,7 +83,7 @@ func Probe(iface string, opts ProbeOptions) (*ProbeResult, error) {
 	copy(frame, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	copy(frame[6:], dev.MAC)
 	frame[12], frame[13] = probeEtherType>>8, probeEtherType&0xff
-	g, err := New(Spec{Interface: iface, Frames: [][]byte{frame}, Count: 1, PeerPass: opts.PeerPass})
+	g, err := New(Spec{Interface: iface, Frames: [][]byte{frame}, Count: 1, PeerProgram: opts.PeerProgram})
 	if err != nil {
 		if errors.Is(err, ErrCannotTransmit) {
 			r.CanTransmit, r.Reason = false, err.Error()

@@ -24,7 +24,7 @@ func TestProbe(t *testing.T) {
 		t.Errorf("features %s include ndo-xmit", r.Features)
 	}
 
-	r, err = Probe(env.Outer.Interface, ProbeOptions{PeerPass: true})
+	r, err = Probe(env.Outer.Interface, ProbeOptions{PeerProgram: PeerPass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestProbe(t *testing.T) {
 		t.Errorf("the trial left a program on the peer: %+v, %v", d.Peer, err)
 	}
 
-	r, err = Probe(env.Outer.Interface, ProbeOptions{PeerPass: true, NoTrial: true})
+	r, err = Probe(env.Outer.Interface, ProbeOptions{PeerProgram: PeerPass, NoTrial: true})
 	if err != nil || !r.CanTransmit || r.Trial != nil {
 		t.Errorf("no trial: %+v, %v", r, err)
 	}

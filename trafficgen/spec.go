@@ -129,10 +129,48 @@ type Spec struct {
 	// Redirect.
 	RedirectTo string
 
-	// PeerPass attaches a pass-through XDP program to the peer of a veth
-	// Interface for the run, also in another named namespace, when the
-	// peer has none: without one, veth drops every XDP frame sent to it.
-	PeerPass bool
+	// PeerProgram attaches a program to the peer of a veth Interface for
+	// the run, also in another named namespace, when the peer has none:
+	// without one, veth drops every XDP frame sent to it.
+	PeerProgram PeerProgram
+}
+
+// PeerProgram is the XDP program a generator attaches to a veth peer.
+type PeerProgram int
+
+const (
+	// PeerNone attaches nothing.
+	PeerNone PeerProgram = iota
+	// PeerPass attaches a pass-through program: the frames reach the
+	// peer's stack (which limits how many the peer takes).
+	PeerPass
+	// PeerDrop attaches a program that drops every frame: the peer
+	// counts them and its stack never sees them, so the generator, not
+	// the peer, sets the rate.
+	PeerDrop
+)
+
+// String returns "none", "pass" or "drop".
+func (p PeerProgram) String() string {
+	switch p {
+	case PeerNone:
+		return "none"
+	case PeerPass:
+		return "pass"
+	case PeerDrop:
+		return "drop"
+	}
+	return fmt.Sprintf("peer-program(%d)", int(p))
+}
+
+// ParsePeerProgram parses the names String returns.
+func ParsePeerProgram(s string) (PeerProgram, error) {
+	for _, p := range []PeerProgram{PeerNone, PeerPass, PeerDrop} {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	return 0, errs.Markf(os.ErrInvalid, "peer program %q: use pass, drop or none", s)
 }
 
 // threads returns the number of workers s asks for.
@@ -217,6 +255,9 @@ func (s *Spec) Validate() error {
 	}
 	if s.Duration < 0 {
 		return invalidf("duration %s: use a positive duration, or 0 for none", s.Duration)
+	}
+	if s.PeerProgram < PeerNone || s.PeerProgram > PeerDrop {
+		return invalidf("unknown peer program %d", int(s.PeerProgram))
 	}
 	switch s.Action {
 	case TX, Pass:

@@ -14,6 +14,7 @@ import (
 
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -I../../bpf/include" -target bpfel -go-package builtin xdpPass ../../bpf/xdp_pass.c
 //go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -I../../bpf/include" -target bpfel -go-package builtin xdpCount ../../bpf/xdp_count.c
+//go:generate go tool bpf2go -cc clang -cflags "-O2 -g -Wall -Werror -I../../bpf/include" -target bpfel -go-package builtin xdpDrop ../../bpf/xdp_drop.c
 
 // XDPPassObject returns the ELF object of xdp_pass (bpf/xdp_pass.c): one
 // XDP program, "xdp_pass", that passes every frame. The slice is shared: do
@@ -25,6 +26,16 @@ func XDPPassObject() []byte { return _XdpPassBytes }
 // protocol in the per-CPU hash map "xdp_count_stats" and passes every frame.
 // The slice is shared: do not modify it.
 func XDPCountObject() []byte { return _XdpCountBytes }
+
+// XDPDropObject returns the ELF object of xdp_drop (bpf/xdp_drop.c): one
+// XDP program, "xdp_drop", that drops every frame. The slice is shared: do
+// not modify it.
+func XDPDropObject() []byte { return _XdpDropBytes }
+
+// XDPDropSpec parses XDPDropObject into a fresh CollectionSpec.
+func XDPDropSpec() (*ebpf.CollectionSpec, error) {
+	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(_XdpDropBytes))
+}
 
 // XDPPassSpec parses XDPPassObject into a fresh CollectionSpec.
 func XDPPassSpec() (*ebpf.CollectionSpec, error) {

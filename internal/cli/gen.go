@@ -75,7 +75,7 @@ type genRunFlags struct {
 	cpus       []int
 	batch      int
 	interval   time.Duration
-	peerProg   bool
+	peerProg   string
 	action     string
 	redirectTo string
 	quiet      bool
@@ -193,12 +193,20 @@ func addGenRunFlags(cmd *cobra.Command, rf *genRunFlags) {
 	fl.IntSliceVar(&rf.cpus, "cpus", nil, "pin the workers to these `CPUS`, one each, such as 0,2 (default: the first --threads CPUs)")
 	fl.IntVar(&rf.batch, "batch", trafficgen.DefaultBatch, "frames per kernel batch, 1 to 256 (the pacer's largest burst)")
 	fl.DurationVar(&rf.interval, "interval", time.Second, "print live statistics this often (on a terminal; always when given)")
-	fl.BoolVar(&rf.peerProg, "peer-prog", false, "attach a pass-through XDP program to IFACE's veth peer for the run "+
-		"(a veth drops XDP frames unless its peer has one)")
+	addPeerProgFlag(cmd, &rf.peerProg, "run")
 	fl.StringVar(&rf.action, "action", "tx", "what the program does with each frame: tx (send out of IFACE), "+
 		"pass (inject into this host's stack as if received on IFACE) or redirect (send out of --redirect-to)")
 	fl.StringVar(&rf.redirectTo, "redirect-to", "", "with --action redirect, send out of this `IFACE` (implies --action redirect)")
 	fl.BoolVarP(&rf.quiet, "quiet", "q", false, "print only the final report: no start line, no live statistics")
+}
+
+// addPeerProgFlag adds --peer-prog[=pass|drop] for a run or a trial.
+func addPeerProgFlag(cmd *cobra.Command, p *string, what string) {
+	fl := cmd.Flags()
+	fl.StringVar(p, "peer-prog", "none", "attach an XDP program to IFACE's veth peer for the "+what+
+		" (a veth drops XDP frames unless its peer has one): pass (the default when the flag is given; the frames "+
+		"reach the peer's stack, which limits the rate) or drop (the peer counts and drops them: measures the generator)")
+	fl.Lookup("peer-prog").NoOptDefVal = "pass"
 }
 
 // genSpec checks the run flags, which need no system, and returns the
@@ -206,7 +214,12 @@ func addGenRunFlags(cmd *cobra.Command, rf *genRunFlags) {
 func genSpec(cmd *cobra.Command, iface string, rf *genRunFlags) (trafficgen.Spec, error) {
 	fl := cmd.Flags()
 	spec := trafficgen.Spec{Interface: iface, Count: rf.count, Duration: rf.duration, PPS: rf.pps,
-		Threads: rf.threads, Batch: rf.batch, PeerPass: rf.peerProg}
+		Threads: rf.threads, Batch: rf.batch}
+	pp, err := trafficgen.ParsePeerProgram(rf.peerProg)
+	if err != nil {
+		return spec, usagef("--peer-prog %q: use pass (the frames reach the peer's stack), drop (the peer counts and drops them) or none", rf.peerProg)
+	}
+	spec.PeerProgram = pp
 	if fl.Changed("count") && rf.count == 0 {
 		return spec, usagef("--count 0 sends nothing: give a positive count, or leave --count out to send until Ctrl-C or --duration")
 	}

@@ -14,7 +14,7 @@ import (
 
 // genProbeFlags are the flags of gen probe.
 type genProbeFlags struct {
-	peerProg bool
+	peerProg string
 	noTrial  bool
 }
 
@@ -45,7 +45,7 @@ such interface.`,
 			return runGenProbe(g, args[0], &f)
 		},
 	}
-	cmd.Flags().BoolVar(&f.peerProg, "peer-prog", false, "attach a pass-through XDP program to the veth peer for the trial")
+	addPeerProgFlag(cmd, &f.peerProg, "trial")
 	cmd.Flags().BoolVar(&f.noTrial, "no-trial", false, "send nothing: judge by the feature flags and the peer's program only")
 	return cmd
 }
@@ -66,7 +66,7 @@ type probeJSON struct {
 	CanTransmit   bool           `json:"can_transmit"`
 	Reason        string         `json:"reason,omitempty"`
 	Trial         *probeTrial    `json:"trial"`
-	PeerProgTrial bool           `json:"peer_prog"`
+	PeerProgTrial string         `json:"peer_prog"`
 }
 
 type probePeerJSON struct {
@@ -93,16 +93,20 @@ func runGenProbe(g *globals, iface string, f *genProbeFlags) error {
 	if _, err := netdev.Lookup(iface); err != nil {
 		return err
 	}
-	if !f.noTrial || f.peerProg {
+	pp, err := trafficgen.ParsePeerProgram(f.peerProg)
+	if err != nil {
+		return usagef("--peer-prog %q: use pass, drop or none", f.peerProg)
+	}
+	if !f.noTrial || pp != trafficgen.PeerNone {
 		if err := caps.Require(caps.BPF, caps.NetAdmin); err != nil {
 			return err
 		}
 	}
-	r, err := trafficgen.Probe(iface, trafficgen.ProbeOptions{PeerPass: f.peerProg, NoTrial: f.noTrial})
+	r, err := trafficgen.Probe(iface, trafficgen.ProbeOptions{PeerProgram: pp, NoTrial: f.noTrial})
 	if err != nil {
 		return explainGenError(err)
 	}
-	j := probeToJSON(r, f.peerProg)
+	j := probeToJSON(r, pp)
 	if g.json {
 		if err := output.JSON(g.stdout, j); err != nil {
 			return err
@@ -119,11 +123,11 @@ func runGenProbe(g *globals, iface string, f *genProbeFlags) error {
 
 func u64(v uint64) *uint64 { return &v }
 
-func probeToJSON(r *trafficgen.ProbeResult, peerProg bool) probeJSON {
+func probeToJSON(r *trafficgen.ProbeResult, peerProg trafficgen.PeerProgram) probeJSON {
 	d := r.Device
 	j := probeJSON{Interface: d.Name, Ifindex: d.Index, Kind: d.Kind, Up: d.Up, MTU: d.MTU, MAC: d.MAC.String(),
-		RxQueues: d.RxQueues, TxQueues: d.TxQueues, Addrs: []string{}, CanTransmit: r.CanTransmit, Reason: genText(r.Reason),
-		PeerProgTrial: peerProg}
+		RxQueues: d.RxQueues, TxQueues: d.TxQueues, Addrs: []string{}, CanTransmit: r.CanTransmit, Reason: r.Reason,
+		PeerProgTrial: peerProg.String()}
 	for _, a := range d.Addrs {
 		j.Addrs = append(j.Addrs, a.String())
 	}
@@ -176,7 +180,7 @@ func printProbe(g *globals, j probeJSON) {
 		if p.XDPProgID != 0 {
 			prog = fmt.Sprintf("id %d", p.XDPProgID)
 		}
-		if p.XDPProgID == 0 && j.PeerProgTrial && j.Trial != nil {
+		if p.XDPProgID == 0 && j.PeerProgTrial != "none" && j.Trial != nil {
 			prog += " (--peer-prog attached a pass-through program for the trial)"
 		}
 		fmt.Fprintf(w, "  veth peer     %s (index %d) in %s, MAC %s\n", p.Name, p.Ifindex, where, p.MAC)
@@ -206,14 +210,7 @@ func printProbe(g *globals, j probeJSON) {
 		fmt.Fprintf(w, "verdict: %s can transmit XDP frames\n", j.Interface)
 		return
 	}
-	fmt.Fprintf(w, "verdict: %s cannot transmit XDP frames\n  why: %s\n", j.Interface, probeReason(j.Reason))
-}
-
-// probeReason is the reason of a negative verdict without the words the
-// verdict line already says.
-func probeReason(reason string) string {
-	reason = strings.TrimPrefix(reason, "trafficgen: ")
-	return strings.TrimPrefix(reason, trafficgen.ErrCannotTransmit.Error()+": ")
+	fmt.Fprintf(w, "verdict: %s cannot transmit XDP frames\n  why: %s\n", j.Interface, j.Reason)
 }
 
 func orDash(s string) string {

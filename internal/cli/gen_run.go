@@ -49,7 +49,7 @@ type genReportJSON struct {
 	PPSTarget       uint64          `json:"pps_target"`       // --pps, 0 for none
 	DurationSeconds float64         `json:"duration_seconds"` // --duration, 0 for none
 	Batch           int             `json:"batch"`
-	PeerProg        bool            `json:"peer_prog"`
+	PeerProg        string          `json:"peer_prog"`
 }
 
 // genDeviceJSON is what the interface and its veth peer counted.
@@ -149,19 +149,13 @@ wait:
 // use, the capabilities to get.
 func explainGenError(err error) error {
 	if errors.Is(err, trafficgen.ErrCannotTransmit) {
-		msg := genText(err.Error())
+		msg := err.Error()
 		if !strings.Contains(msg, "--peer-prog") {
 			msg += " (for a veth: --peer-prog)"
 		}
 		return cliTextError{msg: msg, err: err}
 	}
 	return caps.Explain(err, caps.BPF, caps.NetAdmin)
-}
-
-// genText drops from a library message what speaks to Go callers rather
-// than to users of the CLI: the field behind a flag's name.
-func genText(msg string) string {
-	return strings.ReplaceAll(msg, " (Spec.PeerPass)", "")
 }
 
 // cliTextError is err with its message reworded for the CLI; it still
@@ -230,8 +224,11 @@ func runPlan(spec *trafficgen.Spec) string {
 	case trafficgen.Redirect:
 		parts = append(parts, "redirected out of "+spec.RedirectTo)
 	}
-	if spec.PeerPass {
+	switch spec.PeerProgram {
+	case trafficgen.PeerPass:
 		parts = append(parts, "a pass-through program on the peer")
+	case trafficgen.PeerDrop:
+		parts = append(parts, "a dropping program on the peer")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -309,7 +306,7 @@ func printGenReport(g *globals, job *genJob, s trafficgen.Stats, interrupted boo
 			Pcap: job.pcap, Frames: s.Frames, Bytes: s.Bytes, ElapsedSeconds: elapsed.Seconds(), PPS: pps,
 			Mbps: mbps(s.Bytes, elapsed), Paced: s.Paced, Threads: []genThreadJSON{}, Interrupted: interrupted,
 			Count: spec.Count, PPSTarget: spec.PPS, DurationSeconds: spec.Duration.Seconds(), Batch: spec.Batch,
-			PeerProg: spec.PeerPass,
+			PeerProg: spec.PeerProgram.String(),
 		}
 		if job.pcap != "" {
 			j.PcapFrames = len(spec.Frames)

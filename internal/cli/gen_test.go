@@ -127,6 +127,7 @@ func TestGenBadInput(t *testing.T) {
 		{"count 0", with("--count", "0"), 2, []string{"--count 0 sends nothing"}},
 		{"negative duration", with("--duration", "-1s"), 2, []string{"--duration -1s"}},
 		{"bad interval", with("--interval", "0s"), 2, []string{"--interval 0s"}},
+		{"bad peer program", with("--peer-prog=bogus"), 2, []string{`--peer-prog "bogus": use pass`}},
 		{"bad action", with("--action", "drop"), 2, []string{`--action "drop": use tx, pass or redirect`}},
 		{"redirect without target", with("--action", "redirect"), 2, []string{"--action redirect needs --redirect-to IFACE"}},
 		{"redirect-to with tx", with("--action", "tx", "--redirect-to", "lo"), 2, []string{"goes with --action redirect"}},
@@ -341,7 +342,7 @@ func checkDelivered(t *testing.T, r genReport, want uint64) {
 func TestGenUDPCount(t *testing.T) {
 	env := genEnv(t)
 	iface := env.Outer.Interface
-	args := []string{"gen", "udp", iface, "--count", "1000", "--peer-prog", "--json"}
+	args := []string{"gen", "udp", iface, "--count", "1000", "--peer-prog=drop", "--json"}
 	res := runXdpkit(t, false, args...)
 	r := parseGenReport(t, res.want(t, 0, args...))
 	if r.Interface != iface || r.Mode != "udp" || r.Frames != 1000 || r.Bytes != 60000 || r.Count != 1000 ||
