@@ -8,7 +8,7 @@
 # the frames counted at the peer divided by the tool's own run time.
 #  1. one thread on a single-queue veth: ROUNDS rounds, the two tools
 #     alternating (and which goes first alternating too), medians compared;
-#     xdpkit runs with live statistics on (--stats, every second).
+#     xdpkit runs with live statistics on (--interval 1s: a line a second on stderr).
 #  2. a veth with as many queues as CPUs: xdpkit and livegen with one
 #     thread per CPU, and xdpkit with one thread, to show the scaling.
 #
@@ -77,7 +77,7 @@ run() {
 	xdpkit)
 		"$work/xdpkit" gen udp "${dev}a" --count "$frames" --threads "$2" --size 64 \
 			--src-addr 10.0.0.1 --dst-addr 10.0.0.2 --dst-mac ff:ff:ff:ff:ff:ff \
-			--stats --interval 1s --json >"$work/out.json" 2>"$work/stats.txt"
+			--interval 1s --json >"$work/out.json" 2>"$work/stats.txt"
 		secs=$(json elapsed_seconds <"$work/out.json") ;;
 	esac
 	sleep 0.2 # the peer's NAPI poll counts the last frames
@@ -101,7 +101,8 @@ echo "== $cpus threads, veth with $cpus queues"
 rm -f "$work/livegen-1" "$work/xdpkit-1"
 pair "$cpus"
 for r in $(seq "$rounds"); do
-	run livegen "$cpus"; run xdpkit "$cpus"; run xdpkit 1
+	if ((r % 2)); then run livegen "$cpus"; run xdpkit "$cpus"; else run xdpkit "$cpus"; run livegen "$cpus"; fi
+	run xdpkit 1
 done
 ln=$(median <"$work/livegen-$cpus")
 xn=$(median <"$work/xdpkit-$cpus")
