@@ -3,8 +3,8 @@ package netdev_test
 import (
 	"errors"
 	"os"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/xdpkit/xdpkit/internal/testutil"
 	"github.com/xdpkit/xdpkit/netdev"
