@@ -27,8 +27,9 @@
 #define NSEC_PER_SEC 1000000000ULL
 
 /* The largest frame a live-frames page holds: a 4 KiB page less the
- * XDP headroom (256) and skb_shared_info (320). */
-#define GEN_MAX_FRAME 3520
+ * kernel's page head (112), the XDP headroom (256) and skb_shared_info
+ * (320). */
+#define GEN_MAX_FRAME 3408
 
 /* Flags in cfg_flags. */
 #define GEN_LIMIT     (1 << 0) /* stop transmitting at gen_state.limit */
@@ -40,6 +41,10 @@
 #define GEN_IPV6      (1 << 6) /* the template is IPv6 (else IPv4) */
 #define GEN_L4CSUM    (1 << 7) /* the template's L4 checksum covers ports/addresses */
 #define GEN_UDP       (1 << 8) /* the L4 checksum is UDP's (0 is written 0xffff) */
+#define GEN_HDR       (1 << 9) /* write the template's headers anew */
+
+/* The most bytes of headers GEN_HDR writes. */
+#define GEN_MAX_HDR 128
 
 const volatile __u32 cfg_flags = 0;
 const volatile __u32 cfg_action = XDP_TX;   /* XDP_TX, XDP_PASS or XDP_REDIRECT */
@@ -61,16 +66,26 @@ const volatile __u32 cfg_saddr_base = 0, cfg_saddr_count = 1;
 /* The template's checksums as they lie in memory (read as __u16). */
 const volatile __u16 cfg_ip_csum = 0, cfg_l4_csum = 0;
 
+/* With GEN_HDR: the template's first cfg_hdr_len bytes (a multiple of 8),
+ * its headers. A receiver that takes a frame into its stack may edit the
+ * page in place (untagging a VLAN frame moves the MAC addresses,
+ * forwarding decrements the TTL), and the page comes back to the pool
+ * edited: so the headers are written anew for every frame. */
+const volatile __u8 cfg_hdr[GEN_MAX_HDR] = {};
+const volatile __u32 cfg_hdr_len = 0;
+
 struct gen_state {
-	__u64 frames;  /* frames given cfg_action */
-	__u64 bytes;   /* their bytes, counted only with GEN_FRAMES */
-	__u64 paced;   /* frames the pacer dropped */
-	__u64 over;    /* frames dropped after the limit was reached */
-	__u64 limit;   /* set by userspace: this CPU's share of --count */
-	__u64 rate;    /* set by userspace: this CPU's frames per second */
-	__u64 worker;  /* set by userspace: this CPU's worker index */
-	__u64 credit;  /* pacer: frame-nanoseconds in the bucket */
-	__u64 last_ns; /* pacer: when the bucket was last filled */
+	__u64 frames;   /* frames given cfg_action */
+	__u64 bytes;    /* their bytes, counted only with GEN_FRAMES */
+	__u64 paced;    /* frames the pacer dropped */
+	__u64 over;     /* frames dropped after the limit was reached */
+	__u64 limit;    /* set by userspace: this CPU's share of --count */
+	__u64 rate;     /* set by userspace: this CPU's frames per second */
+	__u64 worker;   /* set by userspace: this CPU's worker index */
+	__u64 credit;   /* pacer: frame-nanoseconds owed at the rate */
+	__u64 burst;    /* pacer: frame-nanoseconds allowed at twice the rate */
+	__u64 last_ns;  /* pacer: when the buckets were last filled */
+	__u64 first_ns; /* when the first frame was sent (bpf_ktime_get_ns) */
 };
 
 struct {
@@ -114,28 +129,56 @@ static __always_inline __u16 csum_finish(__u32 sum)
 	return ~sum;
 }
 
+/* pace reports whether a frame may go now. Two token buckets: credit
+ * fills at the rate and holds up to a second of frames, so time the
+ * worker was not running (descheduled, interrupted) is made up and the
+ * rate holds on average; burst fills at twice the rate and holds one
+ * batch, so making up never goes faster than twice the rate nor in
+ * bursts longer than a batch. */
 static __always_inline int pace(struct gen_state *st)
 {
 	__u64 now = bpf_ktime_get_ns();
-	__u64 elapsed, credit;
+	__u64 elapsed, credit, burst;
 
 	if (!st->last_ns) {
 		st->last_ns = now;
 		st->credit = NSEC_PER_SEC;
+		st->burst = NSEC_PER_SEC;
 	}
 	elapsed = now - st->last_ns;
 	if (elapsed > NSEC_PER_SEC)
 		elapsed = NSEC_PER_SEC;
 	st->last_ns = now;
 	credit = st->credit + elapsed * st->rate;
-	if (credit > (__u64)cfg_burst * NSEC_PER_SEC)
-		credit = (__u64)cfg_burst * NSEC_PER_SEC;
-	if (credit < NSEC_PER_SEC) {
+	if (credit > st->rate * NSEC_PER_SEC)
+		credit = st->rate * NSEC_PER_SEC;
+	burst = st->burst + 2 * elapsed * st->rate;
+	if (burst > (__u64)cfg_burst * NSEC_PER_SEC)
+		burst = (__u64)cfg_burst * NSEC_PER_SEC;
+	if (credit < NSEC_PER_SEC || burst < NSEC_PER_SEC) {
 		st->credit = credit;
+		st->burst = burst;
 		return 0;
 	}
 	st->credit = credit - NSEC_PER_SEC;
+	st->burst = burst - NSEC_PER_SEC;
 	return 1;
+}
+
+/* write_headers writes the template's headers over the frame's. */
+static __always_inline int write_headers(struct xdp_md *ctx)
+{
+	__u8 *data = (void *)(long)ctx->data;
+	__u8 *data_end = (void *)(long)ctx->data_end;
+	int i;
+
+	if (data + cfg_hdr_len > data_end)
+		return -1;
+#pragma unroll
+	for (i = 0; i < GEN_MAX_HDR / 8; i++)
+		if (i * 8 < cfg_hdr_len)
+			*(__u64 *)(data + i * 8) = *(const volatile __u64 *)&cfg_hdr[i * 8];
+	return 0;
 }
 
 /* vary writes frame number n's ports and source address and their
@@ -236,7 +279,11 @@ int xdp_gen(struct xdp_md *ctx)
 		st->paced++;
 		return XDP_DROP;
 	}
+	if (!st->first_ns)
+		st->first_ns = bpf_ktime_get_ns();
 	n = st->frames * cfg_threads + st->worker;
+	if ((cfg_flags & GEN_HDR) && write_headers(ctx))
+		return XDP_ABORTED;
 	if (cfg_flags & GEN_FRAMES) {
 		int len = copy_frame(ctx, n);
 

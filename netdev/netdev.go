@@ -44,6 +44,11 @@ type Device struct {
 	// Up reports that the interface is administratively up (IFF_UP); its
 	// carrier may still be down.
 	Up bool
+
+	// Carrier reports that the link is up below (IFF_LOWER_UP): a veth
+	// whose peer is up, a cable plugged in, a tap with a reader. Frames
+	// sent out of an interface without carrier are dropped.
+	Carrier bool
 	// RxQueues and TxQueues are the numbers of queues in use (the real
 	// numbers, which "ethtool -L" changes), or the numbers allocated
 	// where sysfs does not show the current namespace.
@@ -136,6 +141,7 @@ func (d *Device) fill(link netlink.Link) error {
 		MAC:      a.HardwareAddr,
 		MTU:      a.MTU,
 		Up:       a.RawFlags&unix.IFF_UP != 0,
+		Carrier:  a.RawFlags&unix.IFF_LOWER_UP != 0,
 		RxQueues: a.NumRxQueues,
 		TxQueues: a.NumTxQueues,
 		Addrs:    addrs,

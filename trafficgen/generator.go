@@ -7,7 +7,9 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -26,14 +28,20 @@ var ErrCannotTransmit = errs.Markf(errors.ErrUnsupported, "interface cannot tran
 // Its methods may be called from any goroutine.
 type Generator struct {
 	spec     Spec
-	dev      *netdev.Device
+	dev      *netdev.Device // the interface the frames are run on (ingress)
+	out      *netdev.Device // where they leave; nil for Pass
 	objs     *xdpGenObjects
 	peer     io.Closer // the program on the veth peer, with Spec.PeerProgram
 	cpus     []int
 	shares   []uint64 // each worker's share of Count
 	frameLen uint64   // bytes per frame with one frame
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// objsMu guards objs while a reader uses its maps: Close takes it to
+	// close them.
+	objsMu   sync.RWMutex
+	closed   bool
+	final    []xdpGenGenState // the counters at the end of the run
 	started  time.Time
 	ended    time.Time
 	base     netdev.Counters
@@ -43,6 +51,20 @@ type Generator struct {
 	done     chan struct{}
 	err      error
 	state    []xdpGenGenState // per-CPU values, reused by Stats
+	// endedMono is the end of the run on bpf_ktime_get_ns's clock.
+	endedMono uint64
+	// interrupted: Stop was called by the user of the Generator.
+	interrupted atomic.Bool
+}
+
+// monotonicNow returns CLOCK_MONOTONIC in nanoseconds: the clock of
+// bpf_ktime_get_ns.
+func monotonicNow() uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return uint64(ts.Nano())
 }
 
 // New checks spec and the interface, and loads the generator's program;
@@ -61,18 +83,28 @@ func New(spec Spec) (_ *Generator, err error) {
 	if !dev.Up {
 		return nil, invalidf("interface %s is down: bring it up with \"ip link set %s up\"", dev.Name, dev.Name)
 	}
-	for i, f := range spec.Frames {
-		if max := dev.MTU + EthernetHeaderLen + vlanTags(f)*4; len(f) > max {
-			return nil, invalidf("frame %d is %d bytes but %s's MTU of %d allows at most %d", i+1, len(f), dev.Name, dev.MTU, max)
-		}
-	}
+	// out is where the frames leave: the interface itself, the redirect
+	// target, or nowhere (Pass: into this host's stack).
+	out := dev
 	redirectIfindex := 0
-	if spec.Action == Redirect {
-		to, err := netdev.Lookup(spec.RedirectTo)
-		if err != nil {
+	switch spec.Action {
+	case Redirect:
+		if out, err = netdev.Lookup(spec.RedirectTo); err != nil {
 			return nil, fmt.Errorf("trafficgen: redirect: %w", err)
 		}
-		redirectIfindex = to.Index
+		if !out.Up {
+			return nil, invalidf("redirect target %s is down: bring it up with \"ip link set %s up\"", out.Name, out.Name)
+		}
+		redirectIfindex = out.Index
+	case Pass:
+		out = nil
+	}
+	if out != nil {
+		for i, f := range spec.Frames {
+			if max := FrameLimit(out.MTU, f); len(f) > max {
+				return nil, invalidf("frame %d is %d bytes but %s's MTU of %d allows at most %d", i+1, len(f), out.Name, out.MTU, max)
+			}
+		}
 	}
 	cpus, err := chooseCPUs(&spec)
 	if err != nil {
@@ -82,6 +114,7 @@ func New(spec Spec) (_ *Generator, err error) {
 	g := &Generator{
 		spec:     spec,
 		dev:      dev,
+		out:      out,
 		cpus:     cpus,
 		shares:   split(spec.Count, len(cpus)),
 		frameLen: uint64(len(spec.Frames[0])),
@@ -94,21 +127,24 @@ func New(spec Spec) (_ *Generator, err error) {
 		}
 	}()
 	if spec.PeerProgram != PeerNone {
-		if dev.Peer == nil {
-			return nil, invalidf("peer program: %s is not a veth with a peer xdpkit can reach (it must be in this namespace or a named one)", dev.Name)
+		if out == nil {
+			return nil, invalidf("a peer program with action pass: nothing is sent to a peer")
 		}
-		if dev.Peer.XDPProgID == 0 {
-			attach := dev.Peer.AttachPass
+		if out.Peer == nil {
+			return nil, invalidf("peer program: %s is not a veth with a peer xdpkit can reach (it must be in this namespace or a named one)", out.Name)
+		}
+		if out.Peer.XDPProgID == 0 {
+			attach := out.Peer.AttachPass
 			if spec.PeerProgram == PeerDrop {
-				attach = dev.Peer.AttachDrop
+				attach = out.Peer.AttachDrop
 			}
 			if g.peer, err = attach(); err != nil {
 				return nil, fmt.Errorf("trafficgen: %w", err)
 			}
 		}
 	}
-	if spec.Action != Pass {
-		if err := checkTransmit(dev); err != nil {
+	if out != nil {
+		if err := checkTransmit(out); err != nil {
 			return nil, err
 		}
 	}
@@ -152,6 +188,12 @@ func transmitProblem(dev *netdev.Device) (string, error) {
 	if err := dev.Refresh(); err != nil {
 		return "", err
 	}
+	if !dev.Up {
+		return fmt.Sprintf("%s is down: bring it up with \"ip link set %s up\"", dev.Name, dev.Name), nil
+	}
+	if !dev.Carrier {
+		return fmt.Sprintf("%s has no carrier, so what it sends is dropped: for a veth, bring its peer up; for a tap, start the program that reads it; else check the link", dev.Name), nil
+	}
 	features, err := dev.XDPFeatures()
 	known := err == nil
 	if known && features.Has(netdev.FeatureNDOXmit) {
@@ -164,10 +206,25 @@ func transmitProblem(dev *netdev.Device) (string, error) {
 		}
 		return fmt.Sprintf("%s is a veth whose peer %s (in %s) has no XDP program, so the kernel drops every XDP frame sent to it: attach a program to the peer for the run (--peer-prog), or attach one yourself", dev.Name, dev.Peer.Name, where), nil
 	}
+	if dev.Kind == "veth" && dev.Peer == nil && (!known || !features.Has(netdev.FeatureNDOXmit)) {
+		return fmt.Sprintf("%s is a veth whose peer xdpkit cannot see (in a namespace without a name under /run/netns, or reading it needs CAP_SYS_ADMIN); the kernel drops XDP frames sent to a veth whose peer has no XDP program: attach one to the peer", dev.Name), nil
+	}
 	if known {
 		return fmt.Sprintf("%s (%s) does not implement ndo_xdp_xmit (its XDP features: %s): use a driver that does, or a veth pair", dev.Name, dev.Kind, features), nil
 	}
 	return "", nil
+}
+
+// FrameLimit returns the longest frame a device of this MTU sends: the
+// MTU plus the Ethernet header, plus one VLAN tag if the frame has any
+// (the kernel allows one, even for a frame with two), and never more
+// than MaxFrameLen.
+func FrameLimit(mtu int, frame []byte) int {
+	n := mtu + EthernetHeaderLen
+	if vlanTags(frame) > 0 {
+		n += 4
+	}
+	return min(n, MaxFrameLen)
 }
 
 // vlanTags counts the VLAN tags after the frame's Ethernet header.
@@ -185,12 +242,17 @@ func vlanTags(frame []byte) int {
 
 // chooseCPUs returns the CPUs the workers are pinned to.
 func chooseCPUs(spec *Spec) ([]int, error) {
-	if spec.CPUs != nil {
-		return slices.Clone(spec.CPUs), nil
-	}
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
 		return nil, fmt.Errorf("trafficgen: read the CPUs this process may use: %w", err)
+	}
+	if spec.CPUs != nil {
+		for _, c := range spec.CPUs {
+			if c >= len(set)*64 || !set.IsSet(c) {
+				return nil, invalidf("CPU %d is not one this process may run on (%s): choose among those", c, cpuList(&set))
+			}
+		}
+		return slices.Clone(spec.CPUs), nil
 	}
 	var cpus []int
 	for c := 0; c < len(set)*64 && len(cpus) < spec.threads(); c++ {
@@ -202,6 +264,27 @@ func chooseCPUs(spec *Spec) ([]int, error) {
 		return nil, invalidf("%d threads but this process may run on %d CPUs (taskset?): use at most %d", spec.threads(), set.Count(), set.Count())
 	}
 	return cpus, nil
+}
+
+// cpuList returns the CPUs of set as "0-3" or "0,2".
+func cpuList(set *unix.CPUSet) string {
+	var parts []string
+	for c := 0; c < len(set)*64; c++ {
+		if !set.IsSet(c) {
+			continue
+		}
+		end := c
+		for end+1 < len(set)*64 && set.IsSet(end+1) {
+			end++
+		}
+		if end > c {
+			parts = append(parts, fmt.Sprintf("%d-%d", c, end))
+		} else {
+			parts = append(parts, fmt.Sprint(c))
+		}
+		c = end
+	}
+	return "CPUs " + strings.Join(parts, ",")
 }
 
 // split divides n into parts shares that differ by at most one, larger
@@ -257,12 +340,14 @@ func (g *Generator) Start() error {
 	if !g.started.IsZero() {
 		return errors.New("trafficgen: generator already started")
 	}
-	if g.objs == nil {
+	if g.closed {
 		return errors.New("trafficgen: generator closed")
 	}
-	g.base, _ = g.dev.Counters()
-	if g.dev.Peer != nil {
-		g.peerBase, _ = g.dev.Peer.Counters()
+	if g.out != nil {
+		g.base, _ = g.out.Counters()
+		if g.out.Peer != nil {
+			g.peerBase, _ = g.out.Peer.Counters()
+		}
 	}
 	g.started = time.Now()
 
@@ -327,19 +412,37 @@ func (g *Generator) watch(errc chan error, wg *sync.WaitGroup) {
 			g.finish(errc)
 			return
 		case <-deadline:
-			g.Stop()
+			g.stopWorkers()
 		case <-poll:
-			if s := g.Stats(); s.Frames >= g.spec.Count {
-				g.Stop()
+			if g.sent() >= g.spec.Count {
+				g.stopWorkers()
 			}
 		}
 	}
 }
 
+// sent returns the frames sent so far: Stats' Frames, without the rest.
+func (g *Generator) sent() uint64 {
+	st, err := g.readState()
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	for _, cpu := range g.cpus {
+		if cpu < len(st) {
+			n += st[cpu].Frames
+		}
+	}
+	return n
+}
+
 // finish records the end of the run and its first error.
 func (g *Generator) finish(errc chan error) {
+	final, _ := g.readState()
 	g.mu.Lock()
 	g.ended = time.Now()
+	g.endedMono = monotonicNow()
+	g.final = final
 	select {
 	case g.err = <-errc:
 	default:
@@ -351,24 +454,32 @@ func (g *Generator) finish(errc chan error) {
 // remaining returns how many frames the worker on cpu still has to send
 // of its share: a worker whose call was interrupted by a stray signal
 // starts again with this.
-func (g *Generator) remaining(cpu int, share uint64) uint64 {
+func (g *Generator) remaining(cpu int, share uint64) (uint64, error) {
 	st, err := g.readState()
-	if err != nil || cpu >= len(st) || st[cpu].Frames > share {
-		return 0
+	if err != nil {
+		return 0, err
 	}
-	return share - st[cpu].Frames
+	if cpu >= len(st) || st[cpu].Frames > share {
+		return 0, nil
+	}
+	return share - st[cpu].Frames, nil
 }
 
 // readState reads the per-CPU counters.
 func (g *Generator) readState() ([]xdpGenGenState, error) {
 	g.mu.Lock()
-	objs := g.objs
+	final := g.final
 	g.mu.Unlock()
-	if objs == nil {
+	if final != nil {
+		return final, nil
+	}
+	g.objsMu.RLock()
+	defer g.objsMu.RUnlock()
+	if g.objs == nil {
 		return nil, errors.New("trafficgen: generator closed")
 	}
 	st := make([]xdpGenGenState, len(g.state))
-	if err := objs.GenState.Lookup(uint32(0), st); err != nil {
+	if err := g.objs.GenState.Lookup(uint32(0), st); err != nil {
 		return nil, fmt.Errorf("trafficgen: read the counters: %w", err)
 	}
 	return st, nil
@@ -390,6 +501,23 @@ func (g *Generator) Stats() Stats {
 		s.Done = true
 	}
 	st, err := g.readState()
+	var first uint64
+	for _, cpu := range g.cpus {
+		if err == nil && cpu < len(st) && st[cpu].FirstNs != 0 && (first == 0 || st[cpu].FirstNs < first) {
+			first = st[cpu].FirstNs
+		}
+	}
+	if first != 0 {
+		g.mu.Lock()
+		end := g.endedMono
+		g.mu.Unlock()
+		if end == 0 {
+			end = monotonicNow()
+		}
+		if end > first {
+			s.Active = time.Duration(end - first)
+		}
+	}
 	s.Workers = make([]WorkerStats, len(g.cpus))
 	for i, cpu := range g.cpus {
 		w := &s.Workers[i]
@@ -412,9 +540,13 @@ func (g *Generator) Stats() Stats {
 	return s
 }
 
-// deviceStats returns the device counters since Start, nil if unreadable.
+// deviceStats returns the counters of the device the frames leave by since
+// Start; nil for Pass, or when they cannot be read.
 func (g *Generator) deviceStats() *DeviceStats {
-	c, err := g.dev.Counters()
+	if g.out == nil {
+		return nil
+	}
+	c, err := g.out.Counters()
 	if err != nil {
 		return nil
 	}
@@ -424,8 +556,8 @@ func (g *Generator) deviceStats() *DeviceStats {
 		TxDropped: c.TxDropped - g.base.TxDropped,
 		TxErrors:  c.TxErrors - g.base.TxErrors,
 	}
-	if g.dev.Peer != nil {
-		if p, err := g.dev.Peer.Counters(); err == nil {
+	if g.out.Peer != nil {
+		if p, err := g.out.Peer.Counters(); err == nil {
 			d.Peer = true
 			d.PeerRxPackets = p.RxPackets - g.peerBase.RxPackets
 			d.PeerRxDropped = p.RxDropped - g.peerBase.RxDropped
@@ -438,6 +570,12 @@ func (g *Generator) deviceStats() *DeviceStats {
 // kernel checks for signals between batches). It does not wait; Wait
 // does. Stop may be called any number of times, also before Start.
 func (g *Generator) Stop() {
+	g.interrupted.Store(true)
+	g.stopWorkers()
+}
+
+// stopWorkers ends the run: Stop without it counting as an interruption.
+func (g *Generator) stopWorkers() {
 	g.stopOnce.Do(func() { close(g.stop) })
 }
 
@@ -457,10 +595,15 @@ func (g *Generator) Wait() (Stats, error) {
 // settle returns the final Stats once the device counters have caught up:
 // a veth peer counts frames when its NAPI poll takes them, which may be
 // after the worker's call returned. It waits until they account for every
-// frame sent or stop moving, at most half a second.
+// frame sent or stop moving, at most 200 ms, or 50 ms after Stop (which
+// should end the run promptly).
 func (g *Generator) settle() Stats {
 	s := g.Stats()
-	deadline := time.Now().Add(500 * time.Millisecond)
+	wait := 200 * time.Millisecond
+	if g.interrupted.Load() {
+		wait = 50 * time.Millisecond
+	}
+	deadline := time.Now().Add(wait)
 	for s.Device != nil && s.Device.Delivered() < s.Frames && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 		next := g.Stats()
@@ -486,15 +629,19 @@ func (g *Generator) Run(ctx context.Context) (Stats, error) {
 // Close stops the run, waits for it and releases the program, its maps
 // and the peer's program.
 func (g *Generator) Close() error {
-	g.Stop()
+	g.stopWorkers()
 	g.mu.Lock()
-	started := !g.started.IsZero()
+	started, closed := !g.started.IsZero(), g.closed
+	g.closed = true
 	g.mu.Unlock()
+	if closed {
+		return nil
+	}
 	if started {
 		<-g.done
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.objsMu.Lock()
+	defer g.objsMu.Unlock()
 	var err error
 	if g.objs != nil {
 		err = g.objs.Close()

@@ -23,7 +23,12 @@ const (
 	flagIPv6   = 1 << 6
 	flagL4Csum = 1 << 7
 	flagUDP    = 1 << 8
+	flagHdr    = 1 << 9
 )
+
+// maxHeaderWrite is the most bytes of headers the program writes anew for
+// every frame (GEN_MAX_HDR).
+const maxHeaderWrite = 128
 
 // XDP verdicts (include/uapi/linux/bpf.h).
 const (
@@ -44,6 +49,8 @@ type genConfig struct {
 	saddrBase, saddrCount   uint32
 	ipCsum, l4Csum          uint16
 	frameMapEntries         uint32
+	hdr                     [maxHeaderWrite]byte
+	hdrLen                  uint32
 }
 
 // configure derives the program's configuration from a validated spec.
@@ -78,14 +85,19 @@ func configure(spec *Spec, redirectIfindex int) (genConfig, error) {
 		c.frameMapEntries = uint32(len(spec.Frames))
 		return c, nil
 	}
-	if !spec.Flows.varies() {
-		return c, nil
-	}
 
 	frame := spec.Frames[0]
 	f, err := FieldsOf(frame)
 	if err != nil {
 		return c, err
+	}
+	// The headers are written anew for every frame: a receiver's stack
+	// may have edited the page it comes back from.
+	c.flags |= flagHdr
+	c.hdrLen = uint32(min(roundUp8(headerEnd(frame, f)), len(frame)&^7, maxHeaderWrite))
+	copy(c.hdr[:], frame[:c.hdrLen])
+	if !spec.Flows.varies() {
+		return c, nil
 	}
 	if (spec.Flows.DstPorts > 1 || spec.Flows.SrcPorts > 1) && !f.HasPorts() {
 		return c, invalidf("varying ports needs a UDP or TCP frame")
@@ -139,6 +151,25 @@ func configure(spec *Spec, redirectIfindex int) (genConfig, error) {
 	return c, nil
 }
 
+// headerEnd returns the length of frame's headers: up to the end of the
+// transport header, else of the IP header, else of the Ethernet header and
+// its VLAN tags.
+func headerEnd(frame []byte, f Fields) int {
+	switch {
+	case f.L4 >= 0 && f.Proto == unix.IPPROTO_TCP && f.L4+13 <= len(frame):
+		return f.L4 + int(frame[f.L4+12]>>4)*4
+	case f.L4 >= 0:
+		return f.L4 + 8
+	case f.L3 >= 0 && f.IPv6:
+		return f.L3 + 40
+	case f.L3 >= 0:
+		return f.L3 + int(frame[f.L3]&0x0f)*4
+	}
+	return EthernetHeaderLen + 4*vlanTags(frame)
+}
+
+func roundUp8(n int) int { return (n + 7) &^ 7 }
+
 // loadProgram loads the generator's program configured by c.
 func loadProgram(c genConfig) (*xdpGenObjects, error) {
 	spec, err := loadXdpGen()
@@ -167,6 +198,8 @@ func loadProgram(c genConfig) (*xdpGenObjects, error) {
 		{spec.Variables["cfg_saddr_count"], c.saddrCount},
 		{spec.Variables["cfg_ip_csum"], c.ipCsum},
 		{spec.Variables["cfg_l4_csum"], c.l4Csum},
+		{spec.Variables["cfg_hdr"], c.hdr},
+		{spec.Variables["cfg_hdr_len"], c.hdrLen},
 	}
 	for _, v := range vars {
 		if v.v == nil {

@@ -9,6 +9,11 @@ import "time"
 type Stats struct {
 	// Elapsed is the time since Start, or the run's length once it ended.
 	Elapsed time.Duration
+	// Active is the time since the first frame was sent, or from the
+	// first frame to the end of the run once it ended: Elapsed without
+	// the kernel's set-up of the live-frames run (tens of milliseconds).
+	// Rates are frames over Active. It is 0 until a frame is sent.
+	Active time.Duration
 	// Frames is the number of frames the program gave its action: sent,
 	// for TX and Redirect; injected, for Pass.
 	Frames uint64

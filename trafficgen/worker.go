@@ -27,7 +27,7 @@ type worker struct {
 	paced bool
 	// remain returns how many frames of its share the worker has still
 	// to send.
-	remain func(cpu int, share uint64) uint64
+	remain func(cpu int, share uint64) (uint64, error)
 }
 
 // run sends the worker's frames and returns when its share is sent, when
@@ -66,7 +66,11 @@ func (w *worker) run() error {
 			return nil
 		}
 		if w.share != 0 && !w.paced {
-			if left = w.remain(w.cpu, w.share); left == 0 {
+			var err error
+			if left, err = w.remain(w.cpu, w.share); err != nil {
+				return fmt.Errorf("trafficgen: worker on CPU %d: %w", w.cpu, err)
+			}
+			if left == 0 {
 				return nil
 			}
 		}
@@ -80,7 +84,7 @@ func explainRun(err error, cpu int) error {
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
 		return fmt.Errorf("trafficgen: live-frames run on CPU %d: %w (needs CAP_BPF and CAP_NET_ADMIN: run as root)", cpu, err)
 	case errors.Is(err, unix.EINVAL):
-		return fmt.Errorf("trafficgen: live-frames run on CPU %d refused by the kernel: %w (needs Linux 5.18 or later)", cpu, err)
+		return fmt.Errorf("trafficgen: live-frames run on CPU %d refused by the kernel: %w (a frame longer than a live-frames page holds, or a kernel before 5.18)", cpu, err)
 	}
 	return fmt.Errorf("trafficgen: live-frames run on CPU %d: %w", cpu, err)
 }

@@ -16,20 +16,22 @@ import (
 type xdpGenGenFrame struct {
 	_    structs.HostLayout
 	Len  uint32
-	Data [3520]uint8
+	Data [3408]uint8
 }
 
 type xdpGenGenState struct {
-	_      structs.HostLayout
-	Frames uint64
-	Bytes  uint64
-	Paced  uint64
-	Over   uint64
-	Limit  uint64
-	Rate   uint64
-	Worker uint64
-	Credit uint64
-	LastNs uint64
+	_       structs.HostLayout
+	Frames  uint64
+	Bytes   uint64
+	Paced   uint64
+	Over    uint64
+	Limit   uint64
+	Rate    uint64
+	Worker  uint64
+	Credit  uint64
+	Burst   uint64
+	LastNs  uint64
+	FirstNs uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -44,6 +46,8 @@ const (
 	xdpGenVarCfgDportBase       = "cfg_dport_base"
 	xdpGenVarCfgDportCount      = "cfg_dport_count"
 	xdpGenVarCfgFlags           = "cfg_flags"
+	xdpGenVarCfgHdr             = "cfg_hdr"
+	xdpGenVarCfgHdrLen          = "cfg_hdr_len"
 	xdpGenVarCfgIpCsum          = "cfg_ip_csum"
 	xdpGenVarCfgIpCsumOff       = "cfg_ip_csum_off"
 	xdpGenVarCfgL4Csum          = "cfg_l4_csum"
@@ -121,6 +125,8 @@ type xdpGenVariableSpecs struct {
 	CfgDportBase       *ebpf.VariableSpec `ebpf:"cfg_dport_base"`
 	CfgDportCount      *ebpf.VariableSpec `ebpf:"cfg_dport_count"`
 	CfgFlags           *ebpf.VariableSpec `ebpf:"cfg_flags"`
+	CfgHdr             *ebpf.VariableSpec `ebpf:"cfg_hdr"`
+	CfgHdrLen          *ebpf.VariableSpec `ebpf:"cfg_hdr_len"`
 	CfgIpCsum          *ebpf.VariableSpec `ebpf:"cfg_ip_csum"`
 	CfgIpCsumOff       *ebpf.VariableSpec `ebpf:"cfg_ip_csum_off"`
 	CfgL4Csum          *ebpf.VariableSpec `ebpf:"cfg_l4_csum"`
@@ -176,6 +182,8 @@ type xdpGenVariables struct {
 	CfgDportBase       *ebpf.Variable `ebpf:"cfg_dport_base"`
 	CfgDportCount      *ebpf.Variable `ebpf:"cfg_dport_count"`
 	CfgFlags           *ebpf.Variable `ebpf:"cfg_flags"`
+	CfgHdr             *ebpf.Variable `ebpf:"cfg_hdr"`
+	CfgHdrLen          *ebpf.Variable `ebpf:"cfg_hdr_len"`
 	CfgIpCsum          *ebpf.Variable `ebpf:"cfg_ip_csum"`
 	CfgIpCsumOff       *ebpf.Variable `ebpf:"cfg_ip_csum_off"`
 	CfgL4Csum          *ebpf.Variable `ebpf:"cfg_l4_csum"`

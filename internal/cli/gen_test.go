@@ -152,7 +152,7 @@ func TestGenBadInput(t *testing.T) {
 		{"dyn-ports 0", with("--dyn-ports", "0"), 2, []string{"--dyn-ports 0"}},
 		{"size 59", with("--size", "59"), 2, []string{"--size 59", "at least 60 bytes, the Ethernet minimum without the 4-byte FCS"}},
 		{"size 0", with("--size", "0"), 2, []string{"--size 0"}},
-		{"size over a page", with("--size", "4000"), 2, []string{"--size 4000: frames on lo are 60 to 3520 bytes", "one live-frames page"}},
+		{"size over a page", with("--size", "4000"), 2, []string{"--size 4000: frames on lo are 60 to 3408 bytes", "one live-frames page"}},
 		{"no source MAC", []string{"gen", "udp", "lo", "--dst-addr", "127.0.0.2"}, 2, []string{"lo has no Ethernet address: give --src-mac"}},
 		{"size below the headers", []string{"gen", "tcp", "lo", "--dst-addr", "::1", "--src-mac", "02:00:00:00:00:01", "--size", "60"}, 2, []string{"74 bytes of headers"}},
 		{"ttl and hop-limit differ", with("--ttl", "5", "--hop-limit", "6"), 2, []string{"--ttl 5 and --hop-limit 6"}},
@@ -164,7 +164,7 @@ func TestGenBadInput(t *testing.T) {
 		{"no destination", []string{"gen", "udp", "lo"}, 2, []string{"no destination address: lo is not a veth", "give --dst-addr"}},
 		{"empty pcap", []string{"gen", "pcap", "lo", empty}, 2, []string{"holds no frames"}},
 		{"short frame", []string{"gen", "pcap", "lo", short}, 2, []string{"record 2 is 10 bytes, shorter than an Ethernet header (14 bytes)"}},
-		{"frame too long", []string{"gen", "pcap", "lo", long}, 2, []string{"record 1 is 4000 bytes, longer than the 3520 bytes lo can send"}},
+		{"frame too long", []string{"gen", "pcap", "lo", long}, 2, []string{"record 1 is 4000 bytes, longer than the 3408 bytes lo can send"}},
 		{"missing pcap", []string{"gen", "pcap", "lo", filepath.Join(dir, "nope.pcap")}, 5, []string{"nope.pcap"}},
 		{"not a pcap", []string{"gen", "pcap", "lo", notPcap}, 2, []string{"not a pcap or pcapng file"}},
 	}
