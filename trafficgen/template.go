@@ -55,7 +55,8 @@ const (
 	ipv6HeaderLen = 40
 	udpHeaderLen  = 8
 	tcpHeaderLen  = 20
-	icmpHeaderLen = 8 // an echo request: type, code, checksum, id, seq
+	icmpHeaderLen = 8      // an echo request: type, code, checksum, id, seq
+	icmpEchoID    = 0x786b // "xk": the echo requests' identifier
 )
 
 // Template describes one frame: Ethernet, an optional 802.1Q tag, IPv4 or
@@ -236,7 +237,9 @@ func checkTCPFlags(s string) error {
 // Frame validates t and returns its frame, Size bytes long: the IPv4 total
 // length or IPv6 payload length and the UDP length cover the whole frame
 // after the Ethernet header (and tag), and the IPv4 header checksum and
-// the transport checksum are valid (UDP always has one). It allocates the
+// the transport checksum are valid (UDP always has one). A TCP segment of
+// the minimum frame size carries no data: Ethernet padding fills it. ICMP
+// echo requests have identifier 0x786b and sequence number 1. It allocates the
 // frame and a few strings; call it once per run, not per frame.
 func (t Template) Frame() ([]byte, error) {
 	if err := t.Validate(); err != nil {
@@ -286,9 +289,20 @@ func (t Template) Frame() ([]byte, error) {
 		if ipv6 {
 			name = "icmp6"
 		}
-		ls = append(ls, packet.Layer{Name: name, Fields: []packet.Field{{Key: "type", Value: "echo-request"}}})
+		// A non-zero identifier and sequence number: an all-zero echo
+		// request draws a reply some hosts count as a checksum error.
+		ls = append(ls, packet.Layer{Name: name, Fields: []packet.Field{
+			{Key: "type", Value: "echo-request"},
+			{Key: "id", Value: strconv.Itoa(icmpEchoID)},
+			{Key: "seq", Value: "1"},
+		}})
 	}
-	if n := size - t.headerLen(); n > 0 {
+	// A TCP segment of the minimum frame size carries no data: the
+	// Ethernet padding makes up the 60 bytes, as a real SYN's does.
+	trailer := 0
+	if t.Proto == TCP && len(t.Payload) == 0 && size <= MinFrameLen {
+		trailer = size - t.headerLen()
+	} else if n := size - t.headerLen(); n > 0 {
 		ls = append(ls, packet.Layer{Name: "payload", Fields: []packet.Field{{Key: "hex", Value: hex.EncodeToString(fill(t.Payload, n))}}})
 	}
 	spec := packet.Spec{Layers: ls}
@@ -296,6 +310,7 @@ func (t Template) Frame() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trafficgen: build the template: %w", err)
 	}
+	frame = append(frame, make([]byte, trailer)...)
 	if len(frame) != size {
 		return nil, fmt.Errorf("trafficgen: the template is %d bytes, not the %d asked for (a bug)", len(frame), size)
 	}

@@ -92,7 +92,11 @@ func tmplCheckChecksums(t *testing.T, frame []byte, l3 int, v6 bool) {
 		l4, proto = l3+ihl, frame[l3+9]
 		pseudo = tmplOnesSum(0, frame[l3+12:l3+20])
 	}
-	seg := frame[l4:]
+	end := l3 + 40 + int(binary.BigEndian.Uint16(frame[l3+4:]))
+	if !v6 {
+		end = l3 + int(binary.BigEndian.Uint16(frame[l3+2:]))
+	}
+	seg := frame[l4:end] // not the Ethernet padding after it
 	if proto != 1 { // ICMPv4 has no pseudo-header
 		pseudo += uint32(proto) + uint32(len(seg))
 	} else {
@@ -169,6 +173,9 @@ func checkTemplateFrame(t *testing.T, tmpl Template, frame []byte, l3 int) {
 		wantTTL = 64
 	}
 	l3Len := len(frame) - l3 // IP header and all it carries
+	if tmpl.Proto == TCP && len(tmpl.Payload) == 0 && len(frame) <= MinFrameLen {
+		l3Len = tmpl.headerLen() - l3 // no data: Ethernet padding fills the frame
+	}
 	var l4Len int
 	if v6 {
 		ip, ok := pkt.Layer(layers.LayerTypeIPv6).(*layers.IPv6)
