@@ -192,7 +192,7 @@ func (t Template) Validate() error {
 		if t.VLAN != 0 {
 			tag = " with a VLAN tag"
 		}
-		return invalidf("size %d: a %s frame over %s%s has %d bytes of headers: use a size of at least %d", t.Size, t.Proto, ipVersion(t.Src), tag, h, h)
+		return invalidf("size %d: %s over %s%s has %d bytes of headers: use a size of at least %d", t.Size, strings.ToUpper(t.Proto.String()), ipVersion(t.Src), tag, h, h)
 	}
 	return nil
 }

@@ -378,10 +378,10 @@ func TestTemplateInvalid(t *testing.T) {
 		{"size above maximum", func(t *Template) { t.Size = 3409 }, "size 3409: frames are 60 to 3408 bytes"},
 		{"size below headers", func(t *Template) {
 			t.Proto, t.Src, t.Dst, t.Size = TCP, netip.MustParseAddr("fc00::1"), netip.MustParseAddr("fc00::2"), 70
-		}, "size 70: a tcp frame over IPv6 has 74 bytes of headers: use a size of at least 74"},
+		}, "size 70: TCP over IPv6 has 74 bytes of headers: use a size of at least 74"},
 		{"size below headers with a tag", func(t *Template) {
 			t.Src, t.Dst, t.Size, t.VLAN = netip.MustParseAddr("fc00::1"), netip.MustParseAddr("fc00::2"), 64, 5
-		}, "size 64: a udp frame over IPv6 with a VLAN tag has 66 bytes"},
+		}, "size 64: UDP over IPv6 with a VLAN tag has 66 bytes"},
 		{"unknown proto", func(t *Template) { t.Proto = 7 }, "unknown protocol 7: use udp, tcp or icmp"},
 		{"bad TCP flags", func(t *Template) { t.Proto, t.TCPFlags = TCP, "SX" }, `TCP flags "SX": 'X' is not a flag`},
 		{"VLAN 4095", func(t *Template) { t.VLAN = 4095 }, "VLAN 4095: use an id from 1 to 4094"},
