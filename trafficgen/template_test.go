@@ -97,7 +97,7 @@ func tmplCheckChecksums(t *testing.T, frame []byte, l3 int, v6 bool) {
 		end = l3 + int(binary.BigEndian.Uint16(frame[l3+2:]))
 	}
 	seg := frame[l4:end] // not the Ethernet padding after it
-	if proto != 1 { // ICMPv4 has no pseudo-header
+	if proto != 1 {      // ICMPv4 has no pseudo-header
 		pseudo += uint32(proto) + uint32(len(seg))
 	} else {
 		pseudo = 0
