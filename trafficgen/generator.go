@@ -149,7 +149,7 @@ func New(spec Spec) (_ *Generator, err error) {
 		}
 	}
 
-	c, err := configure(&g.spec, redirectIfindex)
+	c, err := configure(&g.spec, redirectIfindex, g.rewrites())
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +165,26 @@ func New(spec Spec) (_ *Generator, err error) {
 		return nil, err
 	}
 	return g, nil
+}
+
+// rewrites reports whether the program writes the headers anew for every
+// frame (see Rewrite).
+func (g *Generator) rewrites() bool {
+	switch g.spec.Rewrite {
+	case RewriteAlways:
+		return true
+	case RewriteNever:
+		return false
+	}
+	switch {
+	case g.out == nil: // Pass: into this host's stack
+		return true
+	case g.out.Kind != "veth":
+		return false
+	case g.spec.PeerProgram == PeerDrop && g.peer != nil:
+		return false
+	}
+	return true
 }
 
 // checkTransmit refuses an interface that would drop what the generator

@@ -54,8 +54,9 @@ type genConfig struct {
 }
 
 // configure derives the program's configuration from a validated spec.
-// redirectIfindex is the ifindex of spec.RedirectTo, if any.
-func configure(spec *Spec, redirectIfindex int) (genConfig, error) {
+// redirectIfindex is the ifindex of spec.RedirectTo, if any; rewrite says
+// whether to write a single template's headers anew for every frame.
+func configure(spec *Spec, redirectIfindex int, rewrite bool) (genConfig, error) {
 	c := genConfig{
 		threads:         uint32(spec.threads()),
 		burst:           uint32(spec.batch()),
@@ -91,11 +92,13 @@ func configure(spec *Spec, redirectIfindex int) (genConfig, error) {
 	if err != nil {
 		return c, err
 	}
-	// The headers are written anew for every frame: a receiver's stack
-	// may have edited the page it comes back from.
-	c.flags |= flagHdr
-	c.hdrLen = uint32(min(roundUp8(headerEnd(frame, f)), len(frame)&^7, maxHeaderWrite))
-	copy(c.hdr[:], frame[:c.hdrLen])
+	if rewrite {
+		// A receiver's stack may have edited the page the frame comes
+		// back in (see Rewrite).
+		c.flags |= flagHdr
+		c.hdrLen = uint32(min(roundUp8(headerEnd(frame, f)), len(frame)&^7, maxHeaderWrite))
+		copy(c.hdr[:], frame[:c.hdrLen])
+	}
 	if !spec.Flows.varies() {
 		return c, nil
 	}

@@ -26,7 +26,7 @@ var (
 func runProgram(t *testing.T, spec Spec, n int) [][]byte {
 	t.Helper()
 	testutil.RequirePrivileged(t)
-	c, err := configure(&spec, 0)
+	c, err := configure(&spec, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}

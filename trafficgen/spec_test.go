@@ -2,12 +2,15 @@ package trafficgen
 
 import (
 	"errors"
+	"io"
 	"net/netip"
 	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xdpkit/xdpkit/netdev"
 )
 
 func TestSpecValidate(t *testing.T) {
@@ -98,7 +101,7 @@ func TestConfigureRejectsFlowsItCannotApply(t *testing.T) {
 	arp[12], arp[13] = 0x08, 0x06
 	for _, flows := range []Flows{{DstPorts: 2}, {SrcAddrs: 2}} {
 		spec := Spec{Interface: "lo", Frames: [][]byte{arp}, Flows: flows}
-		if _, err := configure(&spec, 0); !errors.Is(err, os.ErrInvalid) {
+		if _, err := configure(&spec, 0, true); !errors.Is(err, os.ErrInvalid) {
 			t.Errorf("flows %+v on an ARP frame: %v", flows, err)
 		}
 	}
@@ -107,9 +110,47 @@ func TestConfigureRejectsFlowsItCannotApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := Spec{Interface: "lo", Frames: [][]byte{udp}, Flows: Flows{DstPorts: 7}}
-	if _, err := configure(&spec, 0); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "65535") {
+	if _, err := configure(&spec, 0, true); !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "65535") {
 		t.Errorf("ports past 65535: %v", err)
 	}
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestRewriteChoice(t *testing.T) {
+	veth := &netdev.Device{Kind: "veth"}
+	nic := &netdev.Device{Kind: "device"}
+	cases := []struct {
+		rewrite Rewrite
+		out     *netdev.Device
+		peer    PeerProgram
+		ours    bool // the generator attached the peer program
+		want    bool
+	}{
+		{RewriteAuto, veth, PeerNone, false, true},
+		{RewriteAuto, veth, PeerPass, true, true},
+		{RewriteAuto, veth, PeerDrop, true, false},
+		{RewriteAuto, veth, PeerDrop, false, true}, // the peer's own program: unknown
+		{RewriteAuto, nic, PeerNone, false, false},
+		{RewriteAuto, nil, PeerNone, false, true}, // Pass
+		{RewriteAlways, nic, PeerNone, false, true},
+		{RewriteNever, veth, PeerPass, true, false},
+	}
+	for _, tc := range cases {
+		g := &Generator{spec: Spec{Rewrite: tc.rewrite, PeerProgram: tc.peer}, out: tc.out}
+		if tc.ours {
+			g.peer = io.NopCloser(nil)
+		}
+		if got := g.rewrites(); got != tc.want {
+			t.Errorf("%+v: rewrites() = %v, want %v", tc, got, tc.want)
+		}
+	}
+	for _, r := range []Rewrite{RewriteAuto, RewriteAlways, RewriteNever} {
+		if got, err := ParseRewrite(r.String()); err != nil || got != r {
+			t.Errorf("ParseRewrite(%q) = %v, %v", r, got, err)
+		}
+	}
+	if _, err := ParseRewrite("sometimes"); !errors.Is(err, os.ErrInvalid) {
+		t.Errorf("ParseRewrite(sometimes): %v", err)
+	}
+}
