@@ -8,7 +8,12 @@
 # the frames counted at the peer divided by the tool's own run time.
 #  1. one thread on a single-queue veth: ROUNDS rounds, the two tools
 #     alternating (and which goes first alternating too), medians compared;
-#     xdpkit runs with live statistics on (--interval 1s: a line a second on stderr).
+#     xdpkit runs with live statistics on (--interval 1s: a line a second on
+#     stderr) and, like livegen, without rewriting the headers of every
+#     frame (--rewrite-headers never: the peer's xdpcount drops what it
+#     gets, so nothing edits the pages); a third run per round rewrites
+#     them (--rewrite-headers always, what a peer with a stack needs) to
+#     show what that costs.
 #  2. a veth with as many queues as CPUs: xdpkit and livegen with one
 #     thread per CPU, and xdpkit with one thread, to show the scaling.
 #
@@ -74,10 +79,12 @@ run() {
 	case $1 in
 	livegen)
 		secs=$("$work/livegen" -i "${dev}a" -n "$frames" -t "$2" -s 64 | json seconds) ;;
-	xdpkit)
+	xdpkit | xdpkit-rewrite)
+		rewrite=never
+		[ "$1" = xdpkit-rewrite ] && rewrite=always
 		"$work/xdpkit" gen udp "${dev}a" --count "$frames" --threads "$2" --size 64 \
 			--src-addr 10.0.0.1 --dst-addr 10.0.0.2 --dst-mac ff:ff:ff:ff:ff:ff \
-			--interval 1s --json >"$work/out.json" 2>"$work/stats.txt"
+			--rewrite-headers "$rewrite" --interval 1s --json >"$work/out.json" 2>"$work/stats.txt"
 		secs=$(json elapsed_seconds <"$work/out.json") ;;
 	esac
 	sleep 0.2 # the peer's NAPI poll counts the last frames
@@ -91,11 +98,13 @@ echo "== 1 thread, single-queue veth, $frames frames of 64 bytes, $rounds rounds
 pair 1
 for r in $(seq "$rounds"); do
 	if ((r % 2)); then run livegen 1; run xdpkit 1; else run xdpkit 1; run livegen 1; fi
+	run xdpkit-rewrite 1
 done
 echo "  xdpkit's live statistics (last run, stderr):"
 sed 's/^/    /' "$work/stats.txt" | tail -n 3
 l1=$(median <"$work/livegen-1")
 x1=$(median <"$work/xdpkit-1")
+xr=$(median <"$work/xdpkit-rewrite-1")
 
 echo "== $cpus threads, veth with $cpus queues"
 rm -f "$work/livegen-1" "$work/xdpkit-1"
@@ -110,8 +119,9 @@ x1mq=$(median <"$work/xdpkit-1")
 
 echo
 echo "== medians (delivered pps)"
-awk -v l1="$l1" -v x1="$x1" -v ln="$ln" -v xn="$xn" -v x1mq="$x1mq" -v n="$cpus" 'BEGIN {
+awk -v l1="$l1" -v x1="$x1" -v xr="$xr" -v ln="$ln" -v xn="$xn" -v x1mq="$x1mq" -v n="$cpus" 'BEGIN {
 	printf "  1 thread:  livegen %.2f Mpps, xdpkit %.2f Mpps: ratio %.3f (target >= 0.95)\n", l1/1e6, x1/1e6, x1/l1
+	printf "  1 thread, headers rewritten per frame: xdpkit %.2f Mpps: ratio %.3f\n", xr/1e6, xr/l1
 	printf "  %d threads: livegen %.2f Mpps, xdpkit %.2f Mpps: ratio %.3f\n", n, ln/1e6, xn/1e6, xn/ln
 	printf "  xdpkit scaling on the %d-queue veth: %d threads / 1 thread = %.2f\n", n, n, xn/x1mq
 }'

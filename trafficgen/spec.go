@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/xdpkit/xdpkit/internal/errs"
@@ -57,12 +58,22 @@ func (a Action) String() string {
 
 // ParseAction parses the names String returns.
 func ParseAction(s string) (Action, error) {
-	for _, a := range []Action{TX, Pass, Redirect} {
-		if s == a.String() {
-			return a, nil
+	return parseName("action", s, TX, Pass, Redirect)
+}
+
+// parseName returns the value among all whose String is s, or an error
+// naming what, s and the names there are.
+func parseName[T fmt.Stringer](what, s string, all ...T) (T, error) {
+	names := make([]string, len(all))
+	for i, v := range all {
+		if strings.EqualFold(s, v.String()) {
+			return v, nil
 		}
+		names[i] = v.String()
 	}
-	return 0, errs.Markf(os.ErrInvalid, "action %q: use tx, pass or redirect", s)
+	var zero T
+	last := len(names) - 1
+	return zero, errs.Markf(os.ErrInvalid, "%s %q: use %s or %s", what, s, strings.Join(names[:last], ", "), names[last])
 }
 
 // Flows makes one template into many flows: each field takes Count
@@ -177,12 +188,7 @@ func (r Rewrite) String() string {
 
 // ParseRewrite parses the names String returns.
 func ParseRewrite(s string) (Rewrite, error) {
-	for _, r := range []Rewrite{RewriteAuto, RewriteAlways, RewriteNever} {
-		if s == r.String() {
-			return r, nil
-		}
-	}
-	return 0, errs.Markf(os.ErrInvalid, "header rewrite %q: use auto, always or never", s)
+	return parseName("header rewrite", s, RewriteAuto, RewriteAlways, RewriteNever)
 }
 
 // PeerProgram is the XDP program a generator attaches to a veth peer.
@@ -215,12 +221,7 @@ func (p PeerProgram) String() string {
 
 // ParsePeerProgram parses the names String returns.
 func ParsePeerProgram(s string) (PeerProgram, error) {
-	for _, p := range []PeerProgram{PeerNone, PeerPass, PeerDrop} {
-		if s == p.String() {
-			return p, nil
-		}
-	}
-	return 0, errs.Markf(os.ErrInvalid, "peer program %q: use pass, drop or none", s)
+	return parseName("peer program", s, PeerPass, PeerDrop, PeerNone)
 }
 
 // threads returns the number of workers s asks for.

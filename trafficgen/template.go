@@ -40,12 +40,7 @@ func (p Proto) String() string {
 
 // ParseProto parses the names String returns, in any case.
 func ParseProto(s string) (Proto, error) {
-	for _, p := range []Proto{UDP, TCP, ICMP} {
-		if strings.EqualFold(s, p.String()) {
-			return p, nil
-		}
-	}
-	return 0, invalidf("protocol %q: use udp, tcp or icmp", s)
+	return parseName("protocol", s, UDP, TCP, ICMP)
 }
 
 // Header lengths of the layers a Template may have.
