@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"os"
@@ -35,8 +37,9 @@ per frame.
   xdpkit gen probe IFACE          can IFACE transmit XDP frames? (exit 0 yes, 4 no)
 
 A veth drops every XDP frame sent to it unless its peer has an XDP
-program: --peer-prog attaches a pass-through program to the peer for the
-run (also in another network namespace) and removes it afterwards.
+program: --peer-prog attaches one to the peer for the run (also in another
+network namespace) and removes it afterwards: pass-through (the default,
+or =pass) or one that counts and drops the frames (=drop).
 
 Exit codes: 0 done, 2 bad input, 3 missing privileges, 4 the interface
 cannot transmit XDP frames, 5 no such interface or file, 130 interrupted
@@ -59,11 +62,11 @@ type genTemplateFlags struct {
 	srcAddr, dstAddr string
 	ipv6             bool
 	srcPort, dstPort string
-	dynPorts         uint32
+	dynPorts         int
 	size             int
-	ttl, hopLimit    uint8
+	ttl, hopLimit    int
 	tcpFlags         string
-	vlan             uint16
+	vlan             int
 }
 
 // genRunFlags are the flags of every gen command that sends.
@@ -115,13 +118,18 @@ until Ctrl-C.
 Addresses: the family is that of --src-addr/--dst-addr, else IPv4 when
 IFACE has an IPv4 address (-6 chooses IPv6). --src-addr defaults to IFACE's
 address of the family and takes an address, a range A-B or a CIDR (frames
-then come from every address of it in turn; for IPv6 only the last 32 bits
-vary). --dst-addr defaults to the veth peer's address of the family.
---src-mac defaults to IFACE's MAC; --dst-mac to the neighbour entry of the
-destination address, else the veth peer's MAC, else broadcast.
+then come from every address of it in turn; only the last 32 bits vary, so
+at most 2^32-1 addresses). --dst-addr defaults to the veth peer's address
+of the family. --src-mac defaults to IFACE's MAC; --dst-mac to the
+neighbour entry of the destination address, else the veth peer's MAC, else
+broadcast. With --redirect-to T these defaults come from T, the interface
+the frames leave by. With --action pass the frame arrives on IFACE, so they
+turn round: the destination is IFACE's MAC and address of the family, the
+source the veth peer's MAC (else 02:00:00:00:00:01) and address.
 ` + ports + `
 --size is the frame's length without the 4-byte FCS: 60 (the Ethernet
-minimum) to IFACE's MTU + 14 (the Ethernet header; + 4 with --vlan).
+minimum) to the MTU + 14 (the Ethernet header; + 4 with --vlan), and at
+most ` + strconv.Itoa(trafficgen.MaxFrameLen) + ` (what one live-frames page holds).
 
 ` + genRunHelp,
 		Example: genTemplateExample(name),
@@ -131,7 +139,7 @@ minimum) to IFACE's MTU + 14 (the Ethernet header; + 4 with --vlan).
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&tf.srcMAC, "src-mac", "", "source `MAC` (default: IFACE's)")
+	fl.StringVar(&tf.srcMAC, "src-mac", "", "source `MAC` (default: IFACE's; see Addresses above for --redirect-to and --action pass)")
 	fl.StringVar(&tf.dstMAC, "dst-mac", "", "destination `MAC` (default: the neighbour entry of --dst-addr, else the veth peer's MAC, else ff:ff:ff:ff:ff:ff)")
 	fl.StringVar(&tf.srcAddr, "src-addr", "", "source `ADDR`, range A-B or CIDR (default: IFACE's address of the family)")
 	fl.StringVar(&tf.dstAddr, "dst-addr", "", "destination `ADDR` (default: the veth peer's address of the family)")
@@ -139,16 +147,16 @@ minimum) to IFACE's MTU + 14 (the Ethernet header; + 4 with --vlan).
 	if proto != trafficgen.ICMP {
 		fl.StringVar(&tf.srcPort, "src-port", strconv.Itoa(genDefaultSrcPort), "source `PORT` or range P-Q")
 		fl.StringVar(&tf.dstPort, "dst-port", strconv.Itoa(genDefaultDstPort), "destination `PORT` or range P-Q")
-		fl.Uint32Var(&tf.dynPorts, "dyn-ports", 0, "vary the destination port over `N` values from --dst-port")
+		fl.IntVar(&tf.dynPorts, "dyn-ports", 0, "vary the destination port over `N` values from --dst-port")
 	}
-	fl.IntVar(&tf.size, "size", 0, "frame length in `BYTES` without the FCS, 60 to the MTU + 14 "+
-		"(default 60, or the headers' length when longer: TCP over IPv6 is 74)")
-	fl.Uint8Var(&tf.ttl, "ttl", 64, "IPv4 TTL / IPv6 hop limit, `N` from 1 to 255")
-	fl.Uint8Var(&tf.hopLimit, "hop-limit", 64, "the same as --ttl: `N` from 1 to 255")
+	fl.IntVar(&tf.size, "size", 0, fmt.Sprintf("frame length in `BYTES` without the FCS, 60 to the MTU + 14 and at most %d "+
+		"(default 60, or the headers' length when longer: TCP over IPv6 is 74)", trafficgen.MaxFrameLen))
+	fl.IntVar(&tf.ttl, "ttl", 64, "IPv4 TTL / IPv6 hop limit, `N` from 1 to 255")
+	fl.IntVar(&tf.hopLimit, "hop-limit", 64, "the same as --ttl: `N` from 1 to 255")
 	if proto == trafficgen.TCP {
 		fl.StringVar(&tf.tcpFlags, "tcp-flags", "S", "TCP `FLAGS`: letters of FSRPAUEC (FIN SYN RST PSH ACK URG ECE CWR), such as SA, or none")
 	}
-	fl.Uint16Var(&tf.vlan, "vlan", 0, "add an 802.1Q tag with this VLAN `ID`, 1 to 4094")
+	fl.IntVar(&tf.vlan, "vlan", 0, "add an 802.1Q tag with this VLAN `ID`, 1 to 4094")
 	addGenRunFlags(cmd, &rf)
 	return cmd
 }
@@ -179,9 +187,11 @@ While it runs on a terminal, a line every --interval shows the elapsed
 time, frames sent per second, Mbit/s (frame bytes x 8, without preamble,
 inter-frame gap or FCS), frames delivered per second (the veth peer's
 received count, else the interface's transmitted count) and, with several
-threads, each thread's rate. The final report says what the program sent
-and what the device sent, dropped and delivered; --json prints it as one
-object. Ctrl-C stops within a batch, prints the report and exits 130;
+threads, each thread's rate. Rates count from the first frame sent, not
+from the kernel's set-up of the run (some 25 ms). The final report says
+what the program sent and what the device the frames leave by (IFACE, or
+the --redirect-to target) sent, dropped and delivered; --json prints it as
+one object. Ctrl-C stops within a batch, prints the report and exits 130;
 nothing stays attached.`
 
 func addGenRunFlags(cmd *cobra.Command, rf *genRunFlags) {
@@ -203,8 +213,8 @@ func addGenRunFlags(cmd *cobra.Command, rf *genRunFlags) {
 // addPeerProgFlag adds --peer-prog[=pass|drop] for a run or a trial.
 func addPeerProgFlag(cmd *cobra.Command, p *string, what string) {
 	fl := cmd.Flags()
-	fl.StringVar(p, "peer-prog", "none", "attach an XDP program to IFACE's veth peer for the "+what+
-		" (a veth drops XDP frames unless its peer has one): pass (the default when the flag is given; the frames "+
+	fl.StringVar(p, "peer-prog", "none", "attach an XDP program for the "+what+" to the veth peer of the interface the frames leave by "+
+		"(a veth drops XDP frames unless its peer has one): pass (the default when the flag is given; the frames "+
 		"reach the peer's stack, which limits the rate) or drop (the peer counts and drops them: measures the generator)")
 	fl.Lookup("peer-prog").NoOptDefVal = "pass"
 }
@@ -282,6 +292,9 @@ func genSpec(cmd *cobra.Command, iface string, rf *genRunFlags) (trafficgen.Spec
 	} else if action == trafficgen.Redirect {
 		return spec, usagef("--action redirect needs --redirect-to IFACE: the interface to send the frames out of")
 	}
+	if action == trafficgen.Pass && pp != trafficgen.PeerNone {
+		return spec, usagef("--peer-prog with --action pass: the frames go into this host's stack, not to a peer; drop --peer-prog")
+	}
 	spec.Action = action
 	return spec, nil
 }
@@ -302,18 +315,54 @@ func lookupIface(name string) (*netdev.Device, error) {
 	return dev, nil
 }
 
-// maxFrameLen returns the longest frame dev can send with tags VLAN tags,
-// and the sentence that explains the bound.
-func maxFrameLen(dev *netdev.Device, tags int) (int, string) {
-	n := dev.MTU + trafficgen.EthernetHeaderLen + 4*tags
-	why := fmt.Sprintf("%s's MTU (%d) plus the %d-byte Ethernet header", dev.Name, dev.MTU, trafficgen.EthernetHeaderLen)
-	if tags > 0 {
-		why += fmt.Sprintf(" and %d bytes of VLAN tag", 4*tags)
+// lookupTarget returns the --redirect-to interface, which must exist and
+// be up.
+func lookupTarget(name string) (*netdev.Device, error) {
+	dev, err := netdev.Lookup(name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("--redirect-to: %w", err)
+		}
+		return nil, caps.Explain(err, caps.NetAdmin)
 	}
-	if n > trafficgen.MaxFrameLen {
-		return trafficgen.MaxFrameLen, fmt.Sprintf("what one live-frames page holds (%d is below %s)", trafficgen.MaxFrameLen, why)
+	if !dev.Up {
+		return nil, usagef("--redirect-to %s: the interface is down: bring it up with \"ip link set %s up\"", dev.Name, dev.Name)
 	}
-	return n, why
+	return dev, nil
+}
+
+// genDevices looks up the interface of spec and, for a redirect, its
+// target: dev is the interface the frames are run on, out the one they
+// leave by (dev itself for tx, the target for redirect, nil for pass).
+func genDevices(spec *trafficgen.Spec) (dev, out *netdev.Device, err error) {
+	if dev, err = lookupIface(spec.Interface); err != nil {
+		return nil, nil, err
+	}
+	switch spec.Action {
+	case trafficgen.Redirect:
+		if out, err = lookupTarget(spec.RedirectTo); err != nil {
+			return nil, nil, err
+		}
+	case trafficgen.TX:
+		out = dev
+	}
+	return dev, out, nil
+}
+
+// frameLimit returns the longest frame dev sends, by trafficgen.FrameLimit
+// (which looks at the frame's VLAN tag), the sentence that explains the
+// bound, and whether the bound is the page's rather than the MTU's.
+func frameLimit(dev *netdev.Device, frame []byte) (limit int, why string, page bool) {
+	limit = trafficgen.FrameLimit(dev.MTU, frame)
+	base := dev.MTU + trafficgen.EthernetHeaderLen
+	why = fmt.Sprintf("%s's MTU (%d) plus the %d-byte Ethernet header", dev.Name, dev.MTU, trafficgen.EthernetHeaderLen)
+	switch limit {
+	case base:
+		return limit, why, false
+	case base + 4:
+		return limit, why + " and 4 bytes of VLAN tag", false
+	}
+	return limit, fmt.Sprintf("what one live-frames page holds (%d is below %s)", limit, why), true
 }
 
 // addrRange is a --src-addr: the first address and how many follow it.
@@ -334,7 +383,9 @@ func parseAddrRange(flag, s string) (addrRange, error) {
 		}
 		host := p.Addr().BitLen() - p.Bits()
 		if host >= 32 {
-			return bad("%d addresses are too many: at most 2^32-1 vary (use a /%d or longer)", uint64(1)<<min(host, 63), p.Addr().BitLen()-31)
+			n := new(big.Int).Lsh(big.NewInt(1), uint(host))
+			return bad("2^%d addresses (%s) are too many: only the last 32 bits of a source address vary, so at most 2^32-1 (%d); use a /%d or longer",
+				host, n, maxSrcAddrs, p.Addr().BitLen()-31)
 		}
 		return addrRange{first: p.Masked().Addr(), count: uint64(1) << host}, nil
 	}
@@ -345,7 +396,7 @@ func parseAddrRange(flag, s string) (addrRange, error) {
 			return bad("not a range of addresses such as 10.0.0.1-10.0.0.50")
 		}
 		if from.Is4() != to.Is4() {
-			return bad("%s is %s but %s is %s: a range is of one family", from, ipFamily(from), to, ipFamily(to))
+			return bad("%s is %s but %s is %s: a range is of one family", from, familyName(!from.Is4()), to, familyName(!to.Is4()))
 		}
 		if to.Less(from) {
 			return bad("%s comes after %s: write the lower address first", from, to)
@@ -354,9 +405,9 @@ func parseAddrRange(flag, s string) (addrRange, error) {
 		if from.Is6() && string(f16[:12]) != string(t16[:12]) {
 			return bad("only the last 32 bits of an IPv6 source vary: both ends must share the first 96")
 		}
-		n := uint64(beUint32(t16[12:])) - uint64(beUint32(f16[12:])) + 1
-		if n > 0xffffffff {
-			return bad("%d addresses are too many: at most 2^32-1", n)
+		n := uint64(binary.BigEndian.Uint32(t16[12:])) - uint64(binary.BigEndian.Uint32(f16[12:])) + 1
+		if n > maxSrcAddrs {
+			return bad("%d addresses (2^32) are too many: the source varies over at most 2^32-1 addresses (%d); leave one out", n, maxSrcAddrs)
 		}
 		return addrRange{first: from, count: n}, nil
 	}
@@ -367,15 +418,16 @@ func parseAddrRange(flag, s string) (addrRange, error) {
 	return addrRange{first: a, count: 1}, nil
 }
 
-func beUint32(b []byte) uint32 {
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
+// maxSrcAddrs is the most source addresses a run varies over: the count
+// is a 32-bit field of trafficgen.Flows.
+const maxSrcAddrs = 1<<32 - 1
 
-func ipFamily(a netip.Addr) string {
-	if a.Is4() {
-		return "IPv4"
+// familyName names an address family: IPv6 when v6, else IPv4.
+func familyName(v6 bool) string {
+	if v6 {
+		return "IPv6"
 	}
-	return "IPv6"
+	return "IPv4"
 }
 
 // parsePortRange parses a port or a range P-Q into its first port and the
@@ -430,7 +482,7 @@ type genTemplate struct {
 // parseTemplate checks the template flags that need no system.
 func parseTemplate(cmd *cobra.Command, proto trafficgen.Proto, tf *genTemplateFlags) (*genTemplate, error) {
 	fl := cmd.Flags()
-	gt := &genTemplate{t: trafficgen.Template{Proto: proto, TCPFlags: tf.tcpFlags, VLAN: tf.vlan}}
+	gt := &genTemplate{t: trafficgen.Template{Proto: proto, TCPFlags: tf.tcpFlags}}
 	var err error
 	if tf.srcMAC != "" {
 		if gt.t.SrcMAC, err = parseMAC("src-mac", tf.srcMAC); err != nil {
@@ -447,9 +499,6 @@ func parseTemplate(cmd *cobra.Command, proto trafficgen.Proto, tf *genTemplateFl
 		if gt.src, err = parseAddrRange("src-addr", tf.srcAddr); err != nil {
 			return nil, err
 		}
-		if err := plainAddr("src-addr", gt.src.first); err != nil {
-			return nil, err
-		}
 		gt.v6, gt.fixed = gt.src.first.Is6(), true
 		gt.flows.SrcAddrs = uint32(gt.src.count)
 	}
@@ -460,12 +509,9 @@ func parseTemplate(cmd *cobra.Command, proto trafficgen.Proto, tf *genTemplateFl
 		if gt.dst, err = netip.ParseAddr(tf.dstAddr); err != nil {
 			return nil, usagef("--dst-addr %q: not an IPv4 or IPv6 address", tf.dstAddr)
 		}
-		if err := plainAddr("dst-addr", gt.dst); err != nil {
-			return nil, err
-		}
 		if gt.fixed && gt.dst.Is6() != gt.v6 {
 			return nil, usagef("--src-addr %s is %s but --dst-addr %s is %s: a frame has one IP family; give both as IPv4 or both as IPv6",
-				tf.srcAddr, ipFamily(gt.src.first), gt.dst, ipFamily(gt.dst))
+				tf.srcAddr, familyName(!gt.src.first.Is4()), gt.dst, familyName(!gt.dst.Is4()))
 		}
 		gt.v6, gt.fixed = gt.dst.Is6(), true
 	}
@@ -488,8 +534,8 @@ func parseTemplate(cmd *cobra.Command, proto trafficgen.Proto, tf *genTemplateFl
 		}
 		if fl.Changed("dyn-ports") {
 			switch {
-			case tf.dynPorts == 0:
-				return nil, usagef("--dyn-ports 0: give the number of destination ports to vary over (2 or more), or leave it out")
+			case tf.dynPorts < 1:
+				return nil, usagef("--dyn-ports %d: give the number of destination ports to vary over (2 or more), or leave it out", tf.dynPorts)
 			case dports > 1:
 				return nil, usagef("--dyn-ports %d with the range --dst-port %s: both vary the destination port; give --dst-port a single first port, or drop --dyn-ports",
 					tf.dynPorts, tf.dstPort)
@@ -497,7 +543,7 @@ func parseTemplate(cmd *cobra.Command, proto trafficgen.Proto, tf *genTemplateFl
 				return nil, usagef("--dyn-ports %d from --dst-port %d goes past port 65535: start lower or use at most %d",
 					tf.dynPorts, gt.t.DstPort, 65536-int(gt.t.DstPort))
 			}
-			dports = tf.dynPorts
+			dports = uint32(tf.dynPorts)
 		}
 		gt.flows.SrcPorts, gt.flows.DstPorts = sports, dports
 	}
@@ -508,100 +554,144 @@ func parseTemplate(cmd *cobra.Command, proto trafficgen.Proto, tf *genTemplateFl
 		}
 		gt.t.Size = tf.size
 	}
+	ttl, ttlFlag := tf.ttl, "ttl"
 	switch {
 	case fl.Changed("ttl") && fl.Changed("hop-limit") && tf.ttl != tf.hopLimit:
 		return nil, usagef("--ttl %d and --hop-limit %d: they are the same field; give one", tf.ttl, tf.hopLimit)
 	case fl.Changed("hop-limit"):
-		gt.t.TTL = tf.hopLimit
-	default:
-		gt.t.TTL = tf.ttl
+		ttl, ttlFlag = tf.hopLimit, "hop-limit"
 	}
-	if gt.t.TTL == 0 {
-		return nil, usagef("--ttl 0: the first router drops such a frame; use 1 to 255")
+	switch {
+	case ttl == 0:
+		return nil, usagef("--%s 0: the first router drops such a frame; use 1 to 255", ttlFlag)
+	case ttl < 0 || ttl > 255:
+		return nil, usagef("--%s %d: out of range: use 1 to 255 (an 8-bit field)", ttlFlag, ttl)
 	}
-	if fl.Changed("vlan") && (tf.vlan == 0 || tf.vlan > 4094) {
+	gt.t.TTL = uint8(ttl)
+	if fl.Changed("vlan") && (tf.vlan < 1 || tf.vlan > 4094) {
 		return nil, usagef("--vlan %d: VLAN ids are 1 to 4094", tf.vlan)
 	}
+	gt.t.VLAN = uint16(tf.vlan)
 	return gt, nil
 }
 
-// plainAddr refuses addresses a frame cannot carry as given.
-func plainAddr(flag string, a netip.Addr) error {
-	switch {
-	case a.Is4In6():
-		return usagef("--%s %s is an IPv4-mapped IPv6 address: write it as IPv4 (%s) for an IPv4 frame", flag, a, a.Unmap())
-	case a.Zone() != "":
-		return usagef("--%s %s has a zone: a frame carries none; write it without %%%s", flag, a, a.Zone())
-	}
-	return nil
-}
-
-// complete fills in the defaults that come from the interface: family,
-// addresses and MACs; and checks the size against its MTU.
-func (gt *genTemplate) complete(dev *netdev.Device, tf *genTemplateFlags) error {
+// complete fills in the defaults that come from dev, the interface the
+// frames leave by (IFACE, or the --redirect-to target): family,
+// addresses and MACs. With pass, the frames arrive on dev instead, so the
+// defaults turn round: the destination is dev itself, the source its veth
+// peer.
+func (gt *genTemplate) complete(dev *netdev.Device, pass bool) error {
 	if !gt.fixed {
 		gt.v6 = !hasFamily(dev.Addrs, false) && hasFamily(dev.Addrs, true)
 	}
-	fam := "IPv4"
-	if gt.v6 {
-		fam = "IPv6"
-	}
-	if gt.src.first.IsValid() {
+	fam := familyName(gt.v6)
+	local, hasLocal := pickAddr(dev.Addrs, gt.v6)
+	switch {
+	case gt.src.first.IsValid():
 		gt.t.Src = gt.src.first
-	} else {
-		a, ok := pickAddr(dev.Addrs, gt.v6)
-		if !ok {
-			return usagef("%s has no %s address to send from: give --src-addr", dev.Name, fam)
+	case pass:
+		a, err := peerAddr(dev, gt.v6, "source", "--src-addr")
+		if err != nil {
+			return err
 		}
 		gt.t.Src = a
+	case !hasLocal:
+		return usagef("%s has no %s address to send from: give --src-addr", dev.Name, fam)
+	default:
+		gt.t.Src = local
 	}
-	if gt.dst.IsValid() {
+	switch {
+	case gt.dst.IsValid():
 		gt.t.Dst = gt.dst
-	} else {
-		var a netip.Addr
-		ok := false
-		if dev.Peer != nil {
-			a, ok = pickAddr(dev.Peer.Addrs, gt.v6)
-		}
-		if !ok {
-			if dev.Peer == nil && dev.Kind == "veth" {
-				// Its peer lives in a namespace Lookup could not enter.
-				if err := caps.Require(caps.SysAdmin); err != nil {
-					return fmt.Errorf("no destination address: the veth peer of %s is in another network namespace, and reading it %w; or give --dst-addr", dev.Name, err)
-				}
-			}
-			why := fmt.Sprintf("%s is not a veth with a peer xdpkit can see", dev.Name)
-			if dev.Peer != nil {
-				why = fmt.Sprintf("%s's veth peer %s has no %s address", dev.Name, dev.Peer.Name, fam)
-			}
-			return usagef("no destination address: %s, so give --dst-addr", why)
+	case pass && !hasLocal:
+		return usagef("%s has no %s address to pass the frames to: give --dst-addr", dev.Name, fam)
+	case pass:
+		gt.t.Dst = local
+	default:
+		a, err := peerAddr(dev, gt.v6, "destination", "--dst-addr")
+		if err != nil {
+			return err
 		}
 		gt.t.Dst = a
 	}
+
+	hasPeerMAC := dev.Peer != nil && len(dev.Peer.MAC) == 6
 	if gt.t.SrcMAC == nil {
-		if len(dev.MAC) != 6 {
+		switch {
+		case pass && hasPeerMAC:
+			gt.t.SrcMAC = dev.Peer.MAC
+		case pass:
+			gt.t.SrcMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x01}
+		case len(dev.MAC) != 6:
 			return usagef("%s has no Ethernet address: give --src-mac", dev.Name)
+		default:
+			gt.t.SrcMAC = dev.MAC
 		}
-		gt.t.SrcMAC = dev.MAC
 	}
 	if gt.t.DstMAC == nil {
-		if mac, ok := dev.Neighbour(gt.t.Dst); ok && len(mac) == 6 {
+		if pass {
+			if len(dev.MAC) != 6 {
+				return usagef("%s has no Ethernet address to pass the frames to: give --dst-mac", dev.Name)
+			}
+			gt.t.DstMAC, gt.dstMACBy = dev.MAC, dev.Name+"'s own"
+		} else if mac, ok := dev.Neighbour(gt.t.Dst); ok && len(mac) == 6 {
 			gt.t.DstMAC, gt.dstMACBy = mac, "neighbour entry of "+gt.t.Dst.String()
-		} else if dev.Peer != nil && len(dev.Peer.MAC) == 6 {
+		} else if hasPeerMAC {
 			gt.t.DstMAC, gt.dstMACBy = dev.Peer.MAC, "veth peer "+dev.Peer.Name
 		} else {
 			gt.t.DstMAC, gt.dstMACBy = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, "broadcast: no neighbour entry for "+gt.t.Dst.String()
 		}
 	}
-	tags := 0
-	if gt.t.VLAN != 0 {
-		tags = 1
-	}
-	if limit, why := maxFrameLen(dev, tags); gt.t.Size > limit {
-		return usagef("--size %d: frames on %s are %d to %d bytes: %d is the Ethernet minimum without the 4-byte FCS, %d is %s",
-			gt.t.Size, dev.Name, trafficgen.MinFrameLen, limit, trafficgen.MinFrameLen, limit, why)
-	}
 	return nil
+}
+
+// peerAddr returns the address of dev's veth peer of the family, the
+// default source or destination (role) of a frame, or an error naming
+// flag, which gives it instead.
+func peerAddr(dev *netdev.Device, v6 bool, role, flag string) (netip.Addr, error) {
+	if dev.Peer != nil {
+		if a, ok := pickAddr(dev.Peer.Addrs, v6); ok {
+			return a, nil
+		}
+	}
+	if dev.Peer == nil && dev.Kind == "veth" {
+		// Its peer lives in a namespace Lookup could not enter.
+		if err := caps.Require(caps.SysAdmin); err != nil {
+			return netip.Addr{}, fmt.Errorf("no %s address: the veth peer of %s is in another network namespace, and reading it %w; or give %s", role, dev.Name, err, flag)
+		}
+	}
+	why := fmt.Sprintf("%s is not a veth with a peer xdpkit can see", dev.Name)
+	if dev.Peer != nil {
+		why = fmt.Sprintf("%s's veth peer %s has no %s address", dev.Name, dev.Peer.Name, familyName(v6))
+	}
+	return netip.Addr{}, usagef("no %s address: %s, so give %s", role, why, flag)
+}
+
+// frame builds the template's frame, first checking --size against what
+// dev, the interface the frames leave by or arrive on, takes.
+func (gt *genTemplate) frame(dev *netdev.Device) ([]byte, error) {
+	if gt.t.Size > 0 {
+		// The headers alone tell FrameLimit whether the frame has a tag.
+		head := gt.t
+		head.Size = 0
+		h, err := head.Frame()
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if limit, why, page := frameLimit(dev, h); gt.t.Size > limit {
+			fix := "raise the MTU or give a smaller --size"
+			if page {
+				fix = "give a smaller --size"
+			}
+			return nil, usagef("--size %d: frames on %s are %d to %d bytes: %d is the Ethernet minimum without the 4-byte FCS, %d is %s; %s",
+				gt.t.Size, dev.Name, trafficgen.MinFrameLen, limit, trafficgen.MinFrameLen, limit, why, fix)
+		}
+	}
+	frame, err := gt.t.Frame()
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return frame, nil
 }
 
 // hasFamily reports whether addrs has an address of the family.
@@ -639,16 +729,22 @@ func runGenTemplate(cmd *cobra.Command, g *globals, proto trafficgen.Proto, ifac
 	if err != nil {
 		return err
 	}
-	dev, err := lookupIface(iface)
+	dev, out, err := genDevices(&spec)
 	if err != nil {
 		return err
 	}
-	if err := gt.complete(dev, tf); err != nil {
+	// The defaults and the size limit come from where the frames leave
+	// (IFACE, the redirect target) or, for pass, arrive (IFACE).
+	at := dev
+	if out != nil {
+		at = out
+	}
+	if err := gt.complete(at, spec.Action == trafficgen.Pass); err != nil {
 		return err
 	}
-	frame, err := gt.t.Frame()
+	frame, err := gt.frame(at)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	if err := caps.Require(caps.BPF, caps.NetAdmin); err != nil {
 		return err
@@ -658,7 +754,7 @@ func runGenTemplate(cmd *cobra.Command, g *globals, proto trafficgen.Proto, ifac
 	return runGenerator(cmd, g, genJob{
 		mode:     proto.String(),
 		spec:     spec,
-		dev:      dev,
+		out:      out,
 		rf:       rf,
 		frameLen: len(frame),
 		what:     gt.describe(frame),

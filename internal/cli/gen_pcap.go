@@ -21,14 +21,20 @@ func newGenPcapCmd(g *globals) *cobra.Command {
 		Long: fmt.Sprintf(`Send the frames of the pcap or pcapng FILE out of IFACE with XDP live
 frames: all of them in the file's order, then again from the first, until
 --count frames, --duration or Ctrl-C. The frames are sent as captured (no
-timing: as fast as the kernel goes, or at --pps).
+timing: as fast as the kernel goes, or at --pps). With --threads N above 1
+the threads take turns: the first sends frames 1, 1+N, 1+2N, ... of the
+file, the second 2, 2+N, ..., so the order holds within a thread only and
+the threads' frames interleave on the wire.
 
-FILE must hold 1 to %d Ethernet frames. A record that cannot be read, a
-frame shorter than an Ethernet header (14 bytes) or longer than IFACE's
-MTU + 14 (+ 4 per VLAN tag) is an error naming the record; frames of 14 to
-59 bytes are padded with zeros to 60, the Ethernet minimum without FCS.
+FILE must hold 1 to %d Ethernet frames. A record that cannot be read,
+one captured truncated (a snap length: tcpdump -s 0 captures whole
+frames), a frame shorter than an Ethernet header (14 bytes), or longer
+than the MTU + 14 (+ 4 with a VLAN tag) of the interface the frames leave
+by or than %d bytes (what one live-frames page holds), is an error
+naming the record; frames of 14 to 59 bytes are padded with zeros to 60,
+the Ethernet minimum without FCS.
 
-`, trafficgen.MaxFrames) + genRunHelp,
+`, trafficgen.MaxFrames, trafficgen.MaxFrameLen) + genRunHelp,
 		Example: `  xdpkit gen pcap xk-demo capture.pcap --count 1000000 --peer-prog
   xdpkit gen pcap eth0 mix.pcapng --pps 50000 --duration 30s --json`,
 		Args: exactArgs(2),
@@ -45,11 +51,17 @@ func runGenPcap(cmd *cobra.Command, g *globals, iface, path string, rf *genRunFl
 	if err != nil {
 		return err
 	}
-	dev, err := lookupIface(iface)
+	dev, out, err := genDevices(&spec)
 	if err != nil {
 		return err
 	}
-	frames, padded, err := readGenPcap(path, dev)
+	// The size limit is that of the interface the frames leave by (IFACE,
+	// the redirect target) or, for pass, arrive on (IFACE).
+	at := dev
+	if out != nil {
+		at = out
+	}
+	frames, padded, err := readGenPcap(path, at)
 	if err != nil {
 		return err
 	}
@@ -68,12 +80,13 @@ func runGenPcap(cmd *cobra.Command, g *globals, iface, path string, rf *genRunFl
 	if padded > 0 {
 		what += fmt.Sprintf(", %d of them padded to %d bytes", padded, trafficgen.MinFrameLen)
 	}
-	return runGenerator(cmd, g, genJob{mode: "pcap", spec: spec, dev: dev, rf: rf, what: what, pcap: path})
+	return runGenerator(cmd, g, genJob{mode: "pcap", spec: spec, out: out, rf: rf, what: what, pcap: path})
 }
 
-// readGenPcap reads every frame of the pcap at path for sending from dev:
-// a bad record, a frame too short or too long is an error naming the
-// record. Frames shorter than MinFrameLen are padded; padded counts them.
+// readGenPcap reads every frame of the pcap at path for sending by dev:
+// a bad record, a record captured truncated, a frame too short or too
+// long is an error naming the record. Frames shorter than MinFrameLen are
+// padded; padded counts them.
 func readGenPcap(path string, dev *netdev.Device) (frames [][]byte, padded int, err error) {
 	rd, err := packet.Open(path)
 	if err != nil {
@@ -93,14 +106,22 @@ func readGenPcap(path string, dev *netdev.Device) (frames [][]byte, padded int, 
 			return nil, 0, fmt.Errorf("%s: %w", path, err)
 		}
 		n := len(rec.Data)
-		limit, why := maxFrameLen(dev, vlanTags(rec.Data))
+		limit, why, page := frameLimit(dev, rec.Data)
 		switch {
+		case rec.OriginalLength > n:
+			// Padding would send a frame nobody captured.
+			return nil, 0, usagef("%s: record %d was captured truncated (%d of %d bytes): recapture without a snap length, tcpdump -s 0",
+				path, rec.Index, n, rec.OriginalLength)
 		case n < trafficgen.EthernetHeaderLen:
 			return nil, 0, usagef("%s: record %d is %d bytes, shorter than an Ethernet header (%d bytes): it cannot be sent; drop it from the file",
 				path, rec.Index, n, trafficgen.EthernetHeaderLen)
 		case n > limit:
-			return nil, 0, usagef("%s: record %d is %d bytes, longer than the %d bytes %s can send (%s): drop it, or raise the MTU",
-				path, rec.Index, n, limit, dev.Name, why)
+			fix := "drop it, or raise the MTU"
+			if page {
+				fix = "drop it: no longer frame fits a live-frames page"
+			}
+			return nil, 0, usagef("%s: record %d is %d bytes, longer than the %d bytes %s can send (%s): %s",
+				path, rec.Index, n, limit, dev.Name, why, fix)
 		}
 		if len(frames) == trafficgen.MaxFrames {
 			return nil, 0, usagef("%s holds more than %d frames, the most the generator keeps: cut it (editcap -r %s out.pcap 1-%d)",
@@ -117,18 +138,4 @@ func readGenPcap(path string, dev *netdev.Device) (frames [][]byte, padded int, 
 		return nil, 0, usagef("%s holds no frames: nothing to send; give a capture with at least one Ethernet frame", path)
 	}
 	return frames, padded, nil
-}
-
-// vlanTags counts the 802.1Q/802.1ad tags (at most two) after a frame's
-// Ethernet addresses: each lets the frame be 4 bytes longer than MTU+14.
-func vlanTags(frame []byte) int {
-	n := 0
-	for off := 12; off+4 <= len(frame) && n < 2; off += 4 {
-		t := uint16(frame[off])<<8 | uint16(frame[off+1])
-		if t != 0x8100 && t != 0x88a8 {
-			break
-		}
-		n++
-	}
-	return n
 }

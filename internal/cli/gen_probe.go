@@ -31,9 +31,10 @@ EtherType (0x88b5, which no stack acts on) sent with the generator, counted
 on the interface and its peer.
 
 The report shows the interface's kind, state, MTU, queues and XDP
-features, its veth peer and the peer's program, the verdict with the
-reason and the fix, and the trial's counts. --peer-prog attaches a
-pass-through program to the peer for the trial, as it does for a run.
+features, its veth peer and the peer's program, the trial's counts, and
+the verdict with the reason and the fix. --peer-prog attaches a program to
+a peer that has none for the trial, as it does for a run: pass-through
+(the default, or =pass) or one that counts and drops the frame (=drop).
 
 Exit code 0 when IFACE can transmit, 4 when it cannot, 5 when there is no
 such interface.`,
@@ -180,37 +181,60 @@ func printProbe(g *globals, j probeJSON) {
 		if p.XDPProgID != 0 {
 			prog = fmt.Sprintf("id %d", p.XDPProgID)
 		}
-		if p.XDPProgID == 0 && j.PeerProgTrial != "none" && j.Trial != nil {
-			prog += " (--peer-prog attached a pass-through program for the trial)"
+		if p.XDPProgID == 0 && j.Trial != nil {
+			switch j.PeerProgTrial {
+			case trafficgen.PeerPass.String():
+				prog += " (--peer-prog attached a pass-through program for the trial)"
+			case trafficgen.PeerDrop.String():
+				prog += " (--peer-prog=drop attached a program that counts and drops the frame for the trial)"
+			}
 		}
 		fmt.Fprintf(w, "  veth peer     %s (index %d) in %s, MAC %s\n", p.Name, p.Ifindex, where, p.MAC)
 		fmt.Fprintf(w, "  peer program  %s\n", prog)
 	}
 	if t := j.Trial; t != nil {
-		line := fmt.Sprintf("%d frame sent", t.Sent)
-		if t.TxPackets != nil {
-			line += fmt.Sprintf("; %s tx %d, dropped %d", j.Interface, *t.TxPackets, *t.TxDropped)
-		}
-		if t.PeerRxPackets != nil {
-			line += fmt.Sprintf("; peer rx %d, dropped %d", *t.PeerRxPackets, *t.PeerRxDropped)
-		}
-		if t.Delivered != nil {
-			line += fmt.Sprintf("; delivered %d", *t.Delivered)
-		}
-		if t.OK {
-			line += ": arrived"
-		} else {
-			line += ": not seen"
-		}
-		fmt.Fprintf(w, "  trial         %s\n", line)
+		fmt.Fprintf(w, "trial: %s\n", trialText(j.Interface, t))
 	} else if j.CanTransmit {
-		fmt.Fprintf(w, "  trial         not made (--no-trial)\n")
+		fmt.Fprintf(w, "trial: not made (--no-trial)\n")
 	}
 	if j.CanTransmit {
 		fmt.Fprintf(w, "verdict: %s can transmit XDP frames\n", j.Interface)
 		return
 	}
 	fmt.Fprintf(w, "verdict: %s cannot transmit XDP frames\n  why: %s\n", j.Interface, j.Reason)
+}
+
+// trialText says in words what the trial sent and who counted it: "sent
+// 1 frame, the peer counted 1: it arrived".
+func trialText(iface string, t *probeTrial) string {
+	s := fmt.Sprintf("sent %d frame", t.Sent)
+	if t.Sent != 1 {
+		s += "s"
+	}
+	// The peer's drops are left out: its stack drops the trial's frame
+	// (no one takes its EtherType) after counting it.
+	switch {
+	case t.PeerRxPackets != nil:
+		s += fmt.Sprintf(", the peer counted %d", *t.PeerRxPackets)
+	case t.TxPackets != nil:
+		s += fmt.Sprintf(", %s counted %d leaving", iface, *t.TxPackets)
+	default:
+		return s + "; the interface's counters cannot be read, so nobody knows whether it left"
+	}
+	if t.TxDropped != nil && *t.TxDropped != 0 {
+		s += fmt.Sprintf(" (%s dropped %d on the way out)", iface, *t.TxDropped)
+	}
+	switch {
+	case t.OK && t.PeerRxPackets != nil:
+		s += ": it arrived"
+	case t.OK:
+		s += ": it left"
+	case t.PeerRxPackets != nil:
+		s += ": it did not arrive"
+	default:
+		s += ": it did not leave"
+	}
+	return s
 }
 
 func orDash(s string) string {

@@ -8,12 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // globals are the flags and streams every command shares.
@@ -63,6 +67,13 @@ privileges, 4 not supported by this kernel, 5 not found.`,
 	}
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON on stdout")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		// pflag says `invalid argument "-5" for "--pps" flag:
+		// strconv.ParseUint: parsing "-5": invalid syntax`; say it as the
+		// commands' own checks do: the flag, the value, what it takes.
+		var iv *pflag.InvalidValueError
+		if errors.As(err, &iv) {
+			return usageError{cliTextError{msg: flagValueText(iv), err: err}}
+		}
 		return usageError{err}
 	})
 
@@ -77,6 +88,45 @@ privileges, 4 not supported by this kernel, 5 not found.`,
 		newGenCmd(g),
 	)
 	return root
+}
+
+// flagValueText words a value pflag could not parse: "--pps -5: not a
+// valid number: give a whole number of 0 or more".
+func flagValueText(iv *pflag.InvalidValueError) string {
+	f := iv.GetFlag()
+	head := fmt.Sprintf("--%s %s", f.Name, iv.GetValue())
+	var ne *strconv.NumError
+	outOfRange := errors.As(iv, &ne) && errors.Is(ne.Err, strconv.ErrRange)
+	switch t := f.Value.Type(); t {
+	case "uint", "uint8", "uint16", "uint32", "uint64":
+		bits := 64
+		if t != "uint" {
+			bits, _ = strconv.Atoi(strings.TrimPrefix(t, "uint"))
+		}
+		if outOfRange {
+			return fmt.Sprintf("%s: out of range: give a whole number from 0 to %d", head, uint64(math.MaxUint64)>>(64-bits))
+		}
+		return head + ": not a valid number: give a whole number of 0 or more"
+	case "int", "int8", "int16", "int32", "int64":
+		bits := 64
+		if t != "int" {
+			bits, _ = strconv.Atoi(strings.TrimPrefix(t, "int"))
+		}
+		if outOfRange {
+			return fmt.Sprintf("%s: out of range: give a whole number from %d to %d", head,
+				int64(math.MinInt64)>>(64-bits), int64(math.MaxInt64)>>(64-bits))
+		}
+		return head + ": not a valid number: give a whole number"
+	case "float32", "float64":
+		return head + ": not a valid number: give a number such as 1 or 0.5"
+	case "intSlice", "uintSlice", "int32Slice", "int64Slice":
+		return head + ": not a list of whole numbers: give them separated by commas, such as 0,2"
+	case "duration":
+		return head + ": not a duration: give a number with a unit, such as 10s, 500ms or 1m30s"
+	case "bool":
+		return fmt.Sprintf("%s: not true or false: give --%s, --%s=true or --%s=false", head, f.Name, f.Name, f.Name)
+	}
+	return fmt.Sprintf("%s: %v", head, errors.Unwrap(iv))
 }
 
 // version is the module version, or the VCS revision of a build from a
