@@ -86,6 +86,7 @@ struct gen_state {
 	__u64 burst;    /* pacer: frame-nanoseconds allowed at twice the rate */
 	__u64 last_ns;  /* pacer: when the buckets were last filled */
 	__u64 first_ns; /* when the first frame was sent (bpf_ktime_get_ns) */
+	__u64 sent_ns;  /* pacer: when the last frame was sent */
 };
 
 struct {
@@ -162,6 +163,7 @@ static __always_inline int pace(struct gen_state *st)
 	}
 	st->credit = credit - NSEC_PER_SEC;
 	st->burst = burst - NSEC_PER_SEC;
+	st->sent_ns = now;
 	return 1;
 }
 

@@ -521,23 +521,7 @@ func (g *Generator) Stats() Stats {
 		s.Done = true
 	}
 	st, err := g.readState()
-	var first uint64
-	for _, cpu := range g.cpus {
-		if err == nil && cpu < len(st) && st[cpu].FirstNs != 0 && (first == 0 || st[cpu].FirstNs < first) {
-			first = st[cpu].FirstNs
-		}
-	}
-	if first != 0 {
-		g.mu.Lock()
-		end := g.endedMono
-		g.mu.Unlock()
-		if end == 0 {
-			end = monotonicNow()
-		}
-		if end > first {
-			s.Active = time.Duration(end - first)
-		}
-	}
+	s.Active = g.active(st, err)
 	s.Workers = make([]WorkerStats, len(g.cpus))
 	for i, cpu := range g.cpus {
 		w := &s.Workers[i]
@@ -558,6 +542,42 @@ func (g *Generator) Stats() Stats {
 		s.Device = g.deviceStats()
 	}
 	return s
+}
+
+// active returns Stats.Active from the per-CPU state st (unless err):
+// from the first frame sent to now, or to the end of the run. A paced
+// run ends at its last frame plus one interval of the rate, not at the
+// end of the kernel call, whose tear-down takes milliseconds.
+func (g *Generator) active(st []xdpGenGenState, err error) time.Duration {
+	if err != nil {
+		return 0
+	}
+	var first, last uint64
+	for _, cpu := range g.cpus {
+		if cpu >= len(st) || st[cpu].FirstNs == 0 {
+			continue
+		}
+		if first == 0 || st[cpu].FirstNs < first {
+			first = st[cpu].FirstNs
+		}
+		last = max(last, st[cpu].SentNs)
+	}
+	if first == 0 {
+		return 0
+	}
+	g.mu.Lock()
+	end := g.endedMono
+	g.mu.Unlock()
+	switch {
+	case end != 0 && g.spec.PPS != 0 && last >= first:
+		end = last + uint64(time.Second)/g.spec.PPS
+	case end == 0:
+		end = monotonicNow()
+	}
+	if end <= first {
+		return 0
+	}
+	return time.Duration(end - first)
 }
 
 // deviceStats returns the counters of the device the frames leave by since

@@ -32,6 +32,7 @@ type xdpGenGenState struct {
 	Burst   uint64
 	LastNs  uint64
 	FirstNs uint64
+	SentNs  uint64
 }
 
 // Names of all BPF objects in the ELF.

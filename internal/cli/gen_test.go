@@ -162,6 +162,7 @@ func TestGenBadInput(t *testing.T) {
 		{"negative duration", with("--duration", "-1s"), 2, []string{"--duration -1s"}},
 		{"bad interval", with("--interval", "0s"), 2, []string{"--interval 0s"}},
 		{"bad peer program", with("--peer-prog=bogus"), 2, []string{`--peer-prog "bogus": use pass`}},
+		{"bad rewrite", with("--rewrite-headers", "sometimes"), 2, []string{`--rewrite-headers "sometimes": use auto, always or never`}},
 		{"bad action", with("--action", "drop"), 2, []string{`--action "drop": use tx, pass or redirect`}},
 		{"redirect without target", with("--action", "redirect"), 2, []string{"--action redirect needs --redirect-to IFACE"}},
 		{"redirect-to with tx", with("--action", "tx", "--redirect-to", "lo"), 2, []string{"goes with --action redirect"}},
