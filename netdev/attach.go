@@ -90,6 +90,9 @@ func (p *Peer) attachBuiltin(what, name string, load func() (*ebpf.CollectionSpe
 			// Another program got there between the check and the attach.
 			return nil, p.errHasProgram(0)
 		}
+		if errors.Is(err, unix.ERANGE) {
+			return nil, errs.Markf(os.ErrInvalid, "attach %s program to veth peer %s%s: its MTU is too large for an XDP program that does not take multi-buffer frames (about 3500 bytes on 4 KiB pages): lower it with \"ip link set %s mtu 1500\": %w", what, p.Name, p.where(), p.Name, err)
+		}
 		return nil, fmt.Errorf("attach %s program to veth peer %s%s: %w", what, p.Name, p.where(), err)
 	}
 	return &peerLink{link: l, prog: prog}, nil
