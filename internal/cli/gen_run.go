@@ -146,15 +146,12 @@ wait:
 	return nil
 }
 
-// explainGenError adds the CLI's words to a library error: the flag to
-// use, the capabilities to get.
+// explainGenError adds the CLI's words to a library error: the
+// capabilities to get. (The library's cannot-transmit reasons name
+// --peer-prog themselves where it helps.)
 func explainGenError(err error) error {
 	if errors.Is(err, trafficgen.ErrCannotTransmit) {
-		msg := err.Error()
-		if !strings.Contains(msg, "--peer-prog") {
-			msg += " (for a veth: --peer-prog)"
-		}
-		return cliTextError{msg: msg, err: err}
+		return err
 	}
 	return caps.Explain(err, caps.BPF, caps.NetAdmin)
 }
