@@ -398,7 +398,7 @@ func (g *Generator) Start() error {
 			defer wg.Done()
 			if err := w.run(); err != nil {
 				errc <- err
-				g.Stop()
+				g.stopWorkers()
 			}
 		}()
 	}
