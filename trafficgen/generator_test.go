@@ -266,7 +266,7 @@ func capture(t *testing.T, env *netenv.Env, filter string, want int, send func()
 	defer cancel()
 	cmd := env.Inner.Command(ctx, "tcpdump", "-i", env.Inner.Interface, "-w", file, "-U", "-n", "-c", strconv.Itoa(want), "-B", "16384", "-Q", "in", "ether src "+env.Outer.MAC.String()+" and ("+filter+")")
 	if err := cmd.Start(); err != nil {
-		t.Skipf("tcpdump: %v", err)
+		testutil.SkipOrFail(t, "tcpdump (install it: scripts/setup.sh): %v", err)
 	}
 	for i := 0; i < 100; i++ {
 		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
