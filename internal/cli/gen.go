@@ -339,10 +339,13 @@ func lookupTarget(name string) (*netdev.Device, error) {
 }
 
 // genDevices looks up the interface of spec and, for a redirect, its
-// target: dev is the interface the frames are run on, out the one they
-// leave by (dev itself for tx, the target for redirect, nil for pass).
-func genDevices(spec *trafficgen.Spec) (dev, out *netdev.Device, err error) {
-	if dev, err = lookupIface(spec.Interface); err != nil {
+// target: out is the one the frames leave by (the interface for tx, the
+// target for redirect, nil for pass); at is the one the frames are made
+// for, whose addresses give the defaults and whose MTU the size limit:
+// where they leave or, for pass, where they arrive (the interface).
+func genDevices(spec *trafficgen.Spec) (at, out *netdev.Device, err error) {
+	dev, err := lookupIface(spec.Interface)
+	if err != nil {
 		return nil, nil, err
 	}
 	switch spec.Action {
@@ -350,10 +353,11 @@ func genDevices(spec *trafficgen.Spec) (dev, out *netdev.Device, err error) {
 		if out, err = lookupTarget(spec.RedirectTo); err != nil {
 			return nil, nil, err
 		}
+		return out, out, nil
 	case trafficgen.TX:
-		out = dev
+		return dev, dev, nil
 	}
-	return dev, out, nil
+	return dev, nil, nil
 }
 
 // frameLimit returns the longest frame dev sends, by trafficgen.FrameLimit
@@ -736,15 +740,9 @@ func runGenTemplate(cmd *cobra.Command, g *globals, proto trafficgen.Proto, ifac
 	if err != nil {
 		return err
 	}
-	dev, out, err := genDevices(&spec)
+	at, out, err := genDevices(&spec)
 	if err != nil {
 		return err
-	}
-	// The defaults and the size limit come from where the frames leave
-	// (IFACE, the redirect target) or, for pass, arrive (IFACE).
-	at := dev
-	if out != nil {
-		at = out
 	}
 	if err := gt.complete(at, spec.Action == trafficgen.Pass); err != nil {
 		return err

@@ -51,15 +51,9 @@ func runGenPcap(cmd *cobra.Command, g *globals, iface, path string, rf *genRunFl
 	if err != nil {
 		return err
 	}
-	dev, out, err := genDevices(&spec)
+	at, out, err := genDevices(&spec)
 	if err != nil {
 		return err
-	}
-	// The size limit is that of the interface the frames leave by (IFACE,
-	// the redirect target) or, for pass, arrive on (IFACE).
-	at := dev
-	if out != nil {
-		at = out
 	}
 	frames, padded, err := readGenPcap(path, at)
 	if err != nil {
