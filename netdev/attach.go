@@ -45,7 +45,7 @@ func (p *Peer) AttachDrop() (io.Closer, error) {
 func (p *Peer) attachBuiltin(what, name string, load func() (*ebpf.CollectionSpec, error)) (io.Closer, error) {
 	var cur uint32
 	attached := false
-	err := withHandle(p.Netns, func(h *netlink.Handle) error {
+	err := netenv.WithHandle(p.Netns, func(h *netlink.Handle) error {
 		l, err := h.LinkByIndex(p.Index)
 		if err != nil {
 			var nf netlink.LinkNotFoundError

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xdpkit/xdpkit/internal/errs"
+	"github.com/xdpkit/xdpkit/netenv"
 )
 
 // Counters are an interface's 64-bit packet counters (rtnetlink
@@ -24,7 +25,7 @@ type Counters struct {
 // Counters reads the interface's counters: one netlink request.
 func (d *Device) Counters() (Counters, error) {
 	var c Counters
-	err := withHandle("", func(h *netlink.Handle) (err error) {
+	err := netenv.WithHandle("", func(h *netlink.Handle) (err error) {
 		c, err = readCounters(h, d.Index)
 		return err
 	})
@@ -38,7 +39,7 @@ func (d *Device) Counters() (Counters, error) {
 // request, plus opening the namespace.
 func (p *Peer) Counters() (Counters, error) {
 	var c Counters
-	err := withHandle(p.Netns, func(h *netlink.Handle) (err error) {
+	err := netenv.WithHandle(p.Netns, func(h *netlink.Handle) (err error) {
 		c, err = readCounters(h, p.Index)
 		return err
 	})

@@ -82,9 +82,6 @@ type Peer struct {
 	XDPProgID uint32
 }
 
-// netnsDir is where named network namespaces live ("ip netns add").
-const netnsDir = "/run/netns"
-
 // Lookup returns the interface named name in the current network
 // namespace, with its veth peer when it has one. It costs a few netlink
 // requests, and for a veth in another namespace one more per namespace

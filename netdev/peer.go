@@ -7,7 +7,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
+	"github.com/xdpkit/xdpkit/netenv"
 )
 
 // findPeer returns the peer of the veth described by a, or nil when it
@@ -27,7 +27,7 @@ func findPeer(a *netlink.LinkAttrs) *Peer {
 		}
 		p.Netns = name
 	}
-	if err := withHandle(p.Netns, p.read); err != nil {
+	if err := netenv.WithHandle(p.Netns, p.read); err != nil {
 		return nil
 	}
 	return p
@@ -64,12 +64,12 @@ func (p *Peer) where() string {
 // netnsByID returns the name of the namespace under /run/netns whose ID,
 // in the current namespace, is id.
 func netnsByID(id int) (string, bool) {
-	entries, err := os.ReadDir(netnsDir)
+	entries, err := os.ReadDir(netenv.NetnsDir)
 	if err != nil {
 		return "", false
 	}
 	for _, e := range entries {
-		ns, err := netns.GetFromPath(filepath.Join(netnsDir, e.Name()))
+		ns, err := netns.GetFromPath(filepath.Join(netenv.NetnsDir, e.Name()))
 		if err != nil {
 			continue
 		}
@@ -80,29 +80,4 @@ func netnsByID(id int) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// withHandle calls fn with a rtnetlink handle in the named namespace ("" for
-// the current one).
-func withHandle(nsName string, fn func(*netlink.Handle) error) error {
-	var (
-		h   *netlink.Handle
-		err error
-	)
-	if nsName == "" {
-		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
-	} else {
-		var ns netns.NsHandle
-		ns, err = netns.GetFromPath(filepath.Join(netnsDir, nsName))
-		if err != nil {
-			return fmt.Errorf("open netns %s: %w", nsName, err)
-		}
-		defer ns.Close()
-		h, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	}
-	if err != nil {
-		return fmt.Errorf("netlink in netns %q: %w", nsName, err)
-	}
-	defer h.Close()
-	return fn(h)
 }

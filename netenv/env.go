@@ -243,7 +243,7 @@ func Setup(ctx context.Context, spec Spec) (_ *Env, err error) {
 		return nil, fmt.Errorf("create veth pair %s/%s with %d queues: %w", env.Outer.Interface, env.Inner.Interface, spec.Queues, err)
 	}
 	undo = append(undo, func() error {
-		return withHandle(env.Outer.Netns, func(h *netlink.Handle) error { return deleteLink(h, env.Outer.Interface) })
+		return WithHandle(env.Outer.Netns, func(h *netlink.Handle) error { return deleteLink(h, env.Outer.Interface) })
 	})
 
 	if err := check("addresses"); err != nil {
@@ -648,7 +648,7 @@ func Open(name string) (*Env, error) {
 		}
 	}
 	for _, end := range []*End{&env.Inner, &env.Outer} {
-		err := withHandle(end.Netns, func(h *netlink.Handle) error {
+		err := WithHandle(end.Netns, func(h *netlink.Handle) error {
 			if err := readEnd(h, end); err != nil {
 				var nf netlink.LinkNotFoundError
 				if errors.As(err, &nf) {
@@ -677,17 +677,25 @@ func notFound(name string) error {
 	return errs.Markf(os.ErrNotExist, "env %q does not exist (\"xdpkit env list\" shows the envs)", name)
 }
 
-// withHandle calls fn with a netlink handle in the named namespace ("" for
-// the current one).
-func withHandle(nsName string, fn func(*netlink.Handle) error) error {
-	ns, err := openNetns(nsName)
-	if err != nil {
-		return err
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		return fmt.Errorf("netlink in netns %q: %w", nsName, err)
+// WithHandle calls fn with an rtnetlink handle in the named namespace
+// under NetnsDir, or in the calling thread's own for "" (which needs no
+// privileges: no setns).
+func WithHandle(nsName string, fn func(*netlink.Handle) error) error {
+	var h *netlink.Handle
+	if nsName == "" {
+		var err error
+		if h, err = netlink.NewHandle(unix.NETLINK_ROUTE); err != nil {
+			return fmt.Errorf("netlink: %w", err)
+		}
+	} else {
+		ns, err := openNetns(nsName)
+		if err != nil {
+			return err
+		}
+		defer ns.Close()
+		if h, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE); err != nil {
+			return fmt.Errorf("netlink in netns %q: %w", nsName, err)
+		}
 	}
 	defer h.Close()
 	return fn(h)
@@ -742,7 +750,7 @@ func teardownLocked(name string) error {
 	// Deleting one end of a veth deletes both: try from the inner side,
 	// then the outer one in case the inner end is gone.
 	if isNetns(inner) {
-		if err := withHandle(inner, func(h *netlink.Handle) error {
+		if err := WithHandle(inner, func(h *netlink.Handle) error {
 			return deleteLink(h, innerIfName(name))
 		}); err != nil {
 			errs = append(errs, err)
@@ -753,7 +761,7 @@ func teardownLocked(name string) error {
 		outerNs = outer
 	}
 	if outerNs == "" || isNetns(outerNs) {
-		if err := withHandle(outerNs, func(h *netlink.Handle) error {
+		if err := WithHandle(outerNs, func(h *netlink.Handle) error {
 			link, err := h.LinkByName(outerIfName(name))
 			if err != nil || link.Type() != "veth" {
 				return nil // gone, or not ours
