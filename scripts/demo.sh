@@ -6,7 +6,7 @@
 # map, tears it all down, also when interrupted, and then replays the
 # captured pings through an XDP firewall with BPF_PROG_RUN: a verdict per
 # packet, a summary, the replies it built. Before the teardown, the traffic
-# generator sends a million frames on XDP live frames and says how many
+# generator sends two million frames on XDP live frames and says how many
 # arrived. Installs what it needs first;
 # safe to rerun.
 set -euo pipefail
