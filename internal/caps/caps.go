@@ -18,6 +18,7 @@ type Cap uint
 // The capabilities xdpkit's commands need.
 const (
 	NetAdmin Cap = unix.CAP_NET_ADMIN // netns, veth, XDP attach, AF_XDP
+	NetRaw   Cap = unix.CAP_NET_RAW   // AF_XDP sockets
 	SysAdmin Cap = unix.CAP_SYS_ADMIN // BPF on kernels before 5.8; stands in for BPF
 	Perfmon  Cap = unix.CAP_PERFMON   // pointer-leaking programs, tracing
 	BPF      Cap = unix.CAP_BPF       // bpf(): maps, programs (Linux >= 5.8)
@@ -38,6 +39,8 @@ func (c Cap) String() string {
 		return "CAP_PERFMON"
 	case BPF:
 		return "CAP_BPF"
+	case NetRaw:
+		return "CAP_NET_RAW"
 	}
 	return fmt.Sprintf("CAP_%d", uint(c))
 }
