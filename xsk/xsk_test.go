@@ -175,4 +175,3 @@ func TestBadInput(t *testing.T) {
 func contains(err error, s string) bool {
 	return err != nil && len(s) > 0 && strings.Contains(err.Error(), s)
 }
-
