@@ -22,8 +22,9 @@ export PATH="$(go env GOPATH)/bin:$PATH"
 # Debian packages: clang/llvm/libbpf-dev rebuild the BPF objects (CI checks
 # they match the committed ones, which Debian 12's clang 14 built); gcc is
 # the C compiler `go test -race` links its runtime with; the rest are the
-# tools tests drive for real.
-packages=(clang llvm libbpf-dev linux-libc-dev gcc libc6-dev iproute2 iputils-ping tcpdump bpftool ethtool)
+# tools tests drive for real; libxdp-dev builds the AF_XDP reference of
+# bench/xsk.sh.
+packages=(clang llvm libbpf-dev libxdp-dev linux-libc-dev gcc libc6-dev iproute2 iputils-ping tcpdump bpftool ethtool)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

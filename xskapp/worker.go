@@ -1,0 +1,353 @@
+package xskapp
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/xdpkit/xdpkit/responder"
+	"github.com/xdpkit/xdpkit/xsk"
+)
+
+// spinsBeforePoll is how many empty looks at the rings a worker makes
+// before it sleeps in poll (tens of microseconds): under load it never
+// sleeps, idle it does not burn a CPU.
+const spinsBeforePoll = 4096
+
+// pollTimeout bounds a worker's sleep, and so how long Stop takes.
+const pollTimeout = 10 * time.Millisecond
+
+// worker drives one socket's rings. Only its goroutine touches the rings
+// and the pool; its counters are read by Stats.
+type worker struct {
+	a     *App
+	sock  *xsk.Socket
+	umem  *xsk.Umem
+	pool  *xsk.FramePool
+	batch uint32
+	resp  *responder.Responder
+	// tx: the frame's length, this worker's share of Count and PPS.
+	frameLen uint32
+	share    uint64
+	pps      float64
+	spins    int
+	c        counters
+}
+
+func newWorker(a *App, s *xsk.Socket, first uint32, pool *xsk.FramePool) *worker {
+	cfg := a.cfg
+	w := &worker{a: a, sock: s, umem: s.Umem(), pool: pool, batch: cfg.Batch, resp: cfg.Responder}
+	if cfg.Kind == TX {
+		w.frameLen = uint32(len(cfg.Frame))
+		// Every frame of the pool holds the frame to send: they are
+		// written once here, never per send.
+		for i := range uint32(pool.Cap()) {
+			copy(w.umem.Data(w.umem.FrameAddr(first+i), w.frameLen), cfg.Frame)
+		}
+		i := uint64(s.Queue() - cfg.Queue)
+		n := uint64(cfg.Queues)
+		w.share = cfg.Count / n
+		if i < cfg.Count%n {
+			w.share++
+		}
+		w.pps = cfg.PPS / float64(n)
+	} else {
+		// Stock the FILL ring; the rest of the pool serves TX (fwd, ping)
+		// and frames the FILL ring has no room for.
+		s.FillFrom(pool, s.Fill().Size())
+	}
+	return w
+}
+
+func (w *worker) run() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	switch w.a.cfg.Kind {
+	case TX:
+		return w.transmit()
+	case RX:
+		return w.receive()
+	default:
+		return w.reply()
+	}
+}
+
+// stamp records the time of a batch.
+func (w *worker) stamp() {
+	now := w.a.now()
+	if w.c.first.Load() == 0 {
+		w.c.first.Store(now)
+	}
+	w.c.last.Store(now)
+}
+
+// budget returns how many more frames the worker may count towards
+// Count (all of a batch when there is no Count), stopping the App when
+// none are left.
+func (w *worker) budget() uint32 {
+	count := w.a.cfg.Count
+	if count == 0 {
+		return w.batch
+	}
+	done := w.a.total.Load()
+	if done >= count {
+		w.a.stop.Store(true)
+		return 0
+	}
+	return uint32(min(uint64(w.batch), count-done))
+}
+
+// counted adds n frames towards Count.
+func (w *worker) counted(n uint32) {
+	if w.a.cfg.Count != 0 && w.a.total.Add(uint64(n)) >= w.a.cfg.Count {
+		w.a.stop.Store(true)
+	}
+}
+
+// idle is called when the rings had nothing to do: it spins a while,
+// then sleeps in poll until frames arrive.
+func (w *worker) idle(tx bool) error {
+	if w.a.cfg.BusyPoll != nil {
+		if err := w.sock.WakeRX(); err != nil {
+			return err
+		}
+	}
+	w.spins++
+	if w.spins < spinsBeforePoll {
+		return nil
+	}
+	w.spins = 0
+	_, err := w.sock.Poll(pollTimeout, tx)
+	return err
+}
+
+// receive is rx: count every frame and hand it straight back to FILL.
+func (w *worker) receive() error {
+	rx, fill := w.sock.RX(), w.sock.Fill()
+	for !w.a.stop.Load() {
+		want := w.budget()
+		if want == 0 {
+			break
+		}
+		idx, n := rx.Peek(want)
+		if n == 0 {
+			if w.a.cfg.NeedWakeup && fill.NeedsWakeup() {
+				if err := w.sock.WakeRX(); err != nil {
+					return err
+				}
+			}
+			if err := w.idle(false); err != nil {
+				return err
+			}
+			continue
+		}
+		w.spins = 0
+		fi, fgot := fill.Reserve(n)
+		var bytes uint64
+		for i := range n {
+			d := rx.Desc(idx + i)
+			bytes += uint64(d.Len)
+			chunk := w.umem.Chunk(d.Addr)
+			if i < fgot {
+				fill.Set(fi+i, chunk)
+			} else {
+				w.pool.Put(chunk)
+			}
+		}
+		if fgot > 0 {
+			fill.Submit(fgot)
+		}
+		rx.Release(n)
+		if fgot < n {
+			w.sock.FillFrom(w.pool, n-fgot)
+		}
+		w.c.rxPackets.Add(uint64(n))
+		w.c.rxBytes.Add(bytes)
+		w.stamp()
+		w.counted(n)
+	}
+	return nil
+}
+
+// reply is fwd and ping: turn each received frame into what goes back
+// (MACs swapped, or the responder's answer) in place, and send it from the
+// same UMEM frame.
+func (w *worker) reply() error {
+	rx, tx := w.sock.RX(), w.sock.TX()
+	fwd := w.a.cfg.Kind == Fwd
+	var outstanding uint32
+	for !w.a.stop.Load() {
+		if outstanding > 0 {
+			done := w.sock.CompleteTo(w.pool, outstanding)
+			outstanding -= done
+			if w.pool.Len() > 0 {
+				w.sock.FillFrom(w.pool, uint32(w.pool.Len()))
+			}
+			if outstanding > 0 {
+				if err := w.sock.Kick(); err != nil {
+					return err
+				}
+			}
+		}
+		want := w.budget()
+		if want == 0 {
+			break
+		}
+		idx, n := rx.Peek(want)
+		if n == 0 {
+			if err := w.idle(outstanding > 0); err != nil {
+				return err
+			}
+			continue
+		}
+		w.spins = 0
+		ti, tgot := tx.Reserve(n)
+		var sent uint32
+		var rxBytes, txBytes uint64
+		for i := range n {
+			d := rx.Desc(idx + i)
+			rxBytes += uint64(d.Len)
+			data := w.umem.Data(d.Addr, d.Len)
+			length := d.Len
+			if fwd {
+				swapMACs(data)
+			} else {
+				m, kind := w.resp.Answer(data[:cap(data)], len(data))
+				if kind == responder.None {
+					w.pool.Put(w.umem.Chunk(d.Addr))
+					continue
+				}
+				w.c.replies[kind].Add(1)
+				length = uint32(m)
+			}
+			if sent == tgot {
+				w.c.txDropped.Add(1)
+				w.pool.Put(w.umem.Chunk(d.Addr))
+				continue
+			}
+			tx.Set(ti+sent, xsk.Desc{Addr: d.Addr, Len: length})
+			sent++
+			txBytes += uint64(length)
+		}
+		if sent < tgot {
+			tx.Cancel(tgot - sent)
+		}
+		rx.Release(n)
+		if sent > 0 {
+			tx.Submit(sent)
+			outstanding += sent
+			if err := w.sock.Kick(); err != nil {
+				return err
+			}
+		}
+		w.c.rxPackets.Add(uint64(n))
+		w.c.rxBytes.Add(rxBytes)
+		w.c.txPackets.Add(uint64(sent))
+		w.c.txBytes.Add(txBytes)
+		w.stamp()
+		w.counted(n)
+	}
+	w.drain(outstanding)
+	return nil
+}
+
+// swapMACs swaps a frame's destination and source MAC addresses.
+func swapMACs(f []byte) {
+	if len(f) < 12 {
+		return
+	}
+	var tmp [6]byte
+	copy(tmp[:], f[:6])
+	copy(f[:6], f[6:12])
+	copy(f[6:12], tmp[:])
+}
+
+// transmit is tx: send the frame the pool's frames hold, as fast as the
+// TX ring and completions allow or at the worker's share of PPS.
+func (w *worker) transmit() error {
+	tx := w.sock.TX()
+	var submitted uint64
+	var outstanding uint32
+	start := time.Now()
+	for !w.a.stop.Load() {
+		if outstanding > 0 {
+			done := w.sock.CompleteTo(w.pool, outstanding)
+			outstanding -= done
+			if done > 0 {
+				w.c.txPackets.Add(uint64(done))
+				w.c.txBytes.Add(uint64(done) * uint64(w.frameLen))
+				w.stamp()
+				w.counted(done)
+			}
+		}
+		want := w.batch
+		if w.share != 0 || w.a.cfg.Count != 0 {
+			if submitted >= w.share {
+				break
+			}
+			want = uint32(min(uint64(want), w.share-submitted))
+		}
+		if w.pps > 0 {
+			allowed := uint64(w.pps*time.Since(start).Seconds()) + 1
+			if allowed <= submitted {
+				w.kickIfOutstanding(outstanding)
+				time.Sleep(min(time.Duration(float64(submitted+1-allowed)/w.pps*1e9), time.Millisecond))
+				continue
+			}
+			want = uint32(min(uint64(want), allowed-submitted))
+		}
+		want = min(want, uint32(w.pool.Len()))
+		var got uint32
+		var idx uint32
+		if want > 0 {
+			idx, got = tx.Reserve(want)
+		}
+		if got == 0 {
+			if err := w.kickIfOutstanding(outstanding); err != nil {
+				return err
+			}
+			if err := w.idle(true); err != nil {
+				return err
+			}
+			continue
+		}
+		w.spins = 0
+		for i := range got {
+			addr, _ := w.pool.Get()
+			tx.Set(idx+i, xsk.Desc{Addr: addr, Len: w.frameLen})
+		}
+		tx.Submit(got)
+		submitted += uint64(got)
+		outstanding += got
+		if err := w.sock.Kick(); err != nil {
+			return err
+		}
+	}
+	w.drain(outstanding)
+	return nil
+}
+
+func (w *worker) kickIfOutstanding(outstanding uint32) error {
+	if outstanding == 0 {
+		return nil
+	}
+	return w.sock.Kick()
+}
+
+// drain waits a little for the frames still on TX to complete, counting
+// them (tx) and returning them to the pool.
+func (w *worker) drain(outstanding uint32) {
+	deadline := time.Now().Add(time.Second)
+	for outstanding > 0 && time.Now().Before(deadline) {
+		w.sock.Kick()
+		done := w.sock.CompleteTo(w.pool, outstanding)
+		outstanding -= done
+		if done > 0 && w.a.cfg.Kind == TX {
+			w.c.txPackets.Add(uint64(done))
+			w.c.txBytes.Add(uint64(done) * uint64(w.frameLen))
+			w.stamp()
+		}
+		if done == 0 {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
