@@ -26,6 +26,33 @@ func testFrame(src, dst net.HardwareAddr, seq uint32) []byte {
 	return f
 }
 
+// sendPaced sends frame n times, never more than window frames ahead of
+// what app received (less than a veth's 256-frame XDP ring, so that a busy
+// machine does not drop frames). It gives up after 20 s without progress.
+// It allocates nothing.
+func sendPaced(t *testing.T, app *xskapp.App, sock *testutil.PacketSocket, frame []byte, n uint64) {
+	t.Helper()
+	const window = 200
+	last, stalled := uint64(0), time.Now()
+	for sent := uint64(0); sent < n; {
+		rx := app.Counters().RxPackets
+		if rx != last {
+			last, stalled = rx, time.Now()
+		}
+		if sent-rx >= window {
+			if time.Since(stalled) > 20*time.Second {
+				t.Fatalf("sent %d frames, received %d: no progress for 20 s (stats %+v)", sent, rx, app.Stats())
+			}
+			runtime.Gosched()
+			continue
+		}
+		if err := sock.Send(frame); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+	}
+}
+
 func newApp(t *testing.T, cfg xskapp.Config) *xskapp.App {
 	t.Helper()
 	app, err := xskapp.New(cfg)
@@ -87,18 +114,7 @@ func TestReceiveCountsExactly(t *testing.T) {
 		}
 		done <- s
 	}()
-	// Flow control: never more than a FILL ring's worth ahead of the
-	// receiver, so that a busy CI machine does not drop frames.
-	for sent := uint64(0); sent < n; {
-		if sent-app.Counters().RxPackets >= 1024 {
-			runtime.Gosched()
-			continue
-		}
-		if err := sock.Send(frame); err != nil {
-			t.Fatal(err)
-		}
-		sent++
-	}
+	sendPaced(t, app, sock, frame, n)
 	s := <-done
 	runtime.ReadMemStats(&after)
 	if s.RxPackets != n {
