@@ -102,7 +102,8 @@ rx=$(median <"$work/rx-xdpkit")
 rate=$(awk -v p="$rc" 'BEGIN {printf "%d", p}')
 echo "== RX at xskrx's rate: $frames frames paced at $rate pps (xdpkit gen --pps)"
 for tool in xskrx xdpkit; do
-	read -r pkts pps drops < <(receive "$tool" "$work/xdpkit" gen udp "${dev}b" --count "$frames" --pps "$rate" --dst-mac "$mac_a")
+	read -r pkts pps drops < <(receive "$tool" "$work/xdpkit" gen udp "${dev}b" --count "$frames" --pps "$rate" \
+		--src-addr 10.0.0.2 --dst-addr 10.0.0.1 --dst-mac "$mac_a")
 	echo "$drops" >"$work/paced-$tool"
 	printf "  %-7s %d of %d frames, %d dropped\n" "$tool" "$pkts" "$frames" "$drops"
 done
@@ -126,7 +127,8 @@ for r in $(seq "$rounds"); do
 		before=$(counted)
 		case $tool in
 		xsktx) secs=$("$work/xsktx" -i "${dev}a" -s "$mac_a" -d "$mac_b" -c copy -n "$frames" -t 60 | field seconds) ;;
-		xdpkit) secs=$("$work/xdpkit" xsk tx "${dev}a" --copy --count "$frames" --duration 60s --size 64 --dst-mac "$mac_b" --json | field active_s) ;;
+		xdpkit) secs=$("$work/xdpkit" xsk tx "${dev}a" --copy --count "$frames" --duration 60s --size 64 \
+			--src-addr 10.0.0.1 --dst-addr 10.0.0.2 --dst-mac "$mac_b" --json | field active_s) ;;
 		esac
 		sleep 0.2
 		d=$(( $(counted) - before ))

@@ -7,7 +7,8 @@
 # captured pings through an XDP firewall with BPF_PROG_RUN: a verdict per
 # packet, a summary, the replies it built. Before the teardown, the traffic
 # generator sends two million frames on XDP live frames and says how many
-# arrived. Installs what it needs first;
+# arrived, and xdpkit's AF_XDP ping responder answers a real ping and
+# ping -6 from userspace. Installs what it needs first;
 # safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +76,29 @@ step "the traffic generator on XDP live frames: two million UDP frames over 16 d
 	$x gen udp "$iface" --count 2000000 --dyn-ports 16 --peer-prog=drop
 step "the same into the peer's stack, paced at 100 kpps for 2 seconds" \
 	$x gen udp "$iface" --pps 100000 --duration 2s --peer-prog
+echo
+echo "== AF_XDP: xdpkit answers ping from userspace. The redirect program sends every frame of queue 0 to an"
+echo "   AF_XDP socket; ARP, neighbour solicitations and echo requests are answered in place in the UMEM and"
+echo "   leave through the TX ring. The kernel's stack never sees them."
+v4=$(ip -4 -o addr show dev "$iface" | awk '{print $4}' | cut -d/ -f1 | head -n 1)
+v6=$(ip -6 -o addr show dev "$iface" scope global | awk '{print $4}' | cut -d/ -f1 | head -n 1)
+echo "\$ $x xsk ping $iface --copy --duration 20s &"
+$x xsk ping "$iface" --copy --duration 20s --interval 1s >"$work/xskping.out" 2>"$work/xskping.err" &
+xsk_pid=$!
+for _ in $(seq 100); do ip link show "$iface" | grep -q prog/xdp && break; sleep 0.05; done
+ip netns exec "xk-$env" ip neigh flush all # so that the responder must answer ARP and NDP too
+step "a real ping -6 from netns xk-$env" \
+	ip netns exec "xk-$env" ping -6 -c 3 -i 0.2 -W 2 "$v6"
+step "and IPv4" \
+	ip netns exec "xk-$env" ping -c 3 -i 0.2 -W 2 "$v4"
+kill -INT "$xsk_pid"
+status=0
+wait "$xsk_pid" || status=$?
+[ "$status" = 130 ] || { echo "demo: xsk ping exited $status" >&2; cat "$work/xskping.err" >&2; exit 1; }
+echo
+echo "== what xsk ping reported (live statistics on stderr, the last of them; the report on stdout)"
+tail -n 4 "$work/xskping.err"
+cat "$work/xskping.out"
 step "tear down" \
 	$x env teardown "$env"
 step "replay the capture through an XDP firewall with BPF_PROG_RUN (nothing attached, nothing sent): echo requests become replies (XDP_TX), telnet is dropped" \

@@ -124,9 +124,43 @@ func (c SocketConfig) Validate() error {
 type umemRings struct {
 	fill       *FillRing
 	completion *CompletionRing
-	ifindex    int
-	queue      uint32
-	refs       int
+	// netns, ifindex and queue say where the rings' sockets are bound:
+	// an ifindex alone may name different devices in two namespaces.
+	netns   uint64
+	ifindex int
+	queue   uint32
+	// members are the open sockets using the rings; a socket that joins
+	// them binds with XDP_SHARED_UMEM to one of theirs (or to the UMEM's
+	// registration socket, for the first socket's rings).
+	members []*Socket
+}
+
+// shareFD returns a socket bound with these rings, the one a socket that
+// joins them names in its bind (sxdp_shared_umem_fd).
+func (r *umemRings) shareFD(u *Umem) int {
+	if u.first != nil && r == u.first.rings {
+		return u.fd
+	}
+	return r.members[0].fd
+}
+
+func (r *umemRings) remove(s *Socket) {
+	for i, m := range r.members {
+		if m == s {
+			r.members = append(r.members[:i], r.members[i+1:]...)
+			return
+		}
+	}
+}
+
+// netnsID identifies the calling thread's network namespace (the inode of
+// its nsfs file); 0 when it cannot be read.
+func netnsID() uint64 {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/thread-self/ns/net", &st); err != nil {
+		return 0
+	}
+	return st.Ino
 }
 
 func (r *umemRings) unmap() error {
@@ -168,7 +202,9 @@ type Socket struct {
 // cfg.Queue. The first socket of a UMEM uses the UMEM's registration socket
 // and creates the FILL and COMPLETION rings; later ones share the UMEM
 // (XDP_SHARED_UMEM): on the same interface and queue they share those
-// rings too, elsewhere they get their own.
+// rings too, elsewhere they get their own. The kernel binds them in the
+// first socket's mode and with its need_wakeup: asking for another mode or
+// NeedWakeup fails with os.ErrInvalid.
 //
 // Errors match os.ErrNotExist (no such interface), ErrQueueRange,
 // ErrQueueBusy (another socket holds the queue), ErrZeroCopyUnsupported,
@@ -192,6 +228,8 @@ func NewSocket(u *Umem, cfg SocketConfig) (_ *Socket, err error) {
 		}
 	}
 
+	netns := netnsID()
+
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.closed {
@@ -199,6 +237,11 @@ func NewSocket(u *Umem, cfg SocketConfig) (_ *Socket, err error) {
 	}
 	s := &Socket{umem: u, ifname: dev.Name, ifindex: dev.Index, queue: cfg.Queue}
 	first := u.first == nil
+	if !first {
+		if err := u.checkShared(cfg); err != nil {
+			return nil, err
+		}
+	}
 	if first {
 		s.fd = u.fd
 	} else {
@@ -210,8 +253,8 @@ func NewSocket(u *Umem, cfg SocketConfig) (_ *Socket, err error) {
 	// Sockets sharing a queue share its FILL and COMPLETION rings;
 	// elsewhere each socket brings its own (Linux 5.10+).
 	var shared *umemRings
-	if !first && u.first.ifindex == s.ifindex && u.first.queue == s.queue {
-		shared = u.first.rings
+	if !first {
+		shared = u.findRings(netns, s.ifindex, s.queue)
 	}
 	defer func() {
 		if err != nil {
@@ -226,6 +269,10 @@ func NewSocket(u *Umem, cfg SocketConfig) (_ *Socket, err error) {
 			}
 			if s.ownFD {
 				unix.Close(s.fd)
+			} else {
+				// The kernel creates a socket's rings once: the
+				// registration socket cannot be bound again.
+				u.renewFD()
 			}
 		}
 	}()
@@ -252,7 +299,7 @@ func NewSocket(u *Umem, cfg SocketConfig) (_ *Socket, err error) {
 		return nil, err
 	}
 	if shared == nil {
-		s.rings = &umemRings{ifindex: s.ifindex, queue: s.queue}
+		s.rings = &umemRings{netns: netns, ifindex: s.ifindex, queue: s.queue}
 		if s.rings.fill, err = mapFill(s.fd, off.Fr, u.cfg.FillSize); err != nil {
 			return nil, err
 		}
@@ -288,22 +335,80 @@ func NewSocket(u *Umem, cfg SocketConfig) (_ *Socket, err error) {
 	if cfg.NeedWakeup {
 		sa.Flags |= unix.XDP_USE_NEED_WAKEUP
 	}
-	if !first {
-		sa.Flags |= unix.XDP_SHARED_UMEM
-		sa.SharedUmemFD = uint32(u.fd)
-	}
 	s.flags = sa.Flags
+	if !first {
+		// A socket sharing a UMEM takes its mode and need_wakeup from
+		// the UMEM's first socket: the kernel refuses any other flag.
+		sa.Flags = unix.XDP_SHARED_UMEM
+		sa.SharedUmemFD = uint32(u.fd)
+		if shared != nil {
+			sa.SharedUmemFD = uint32(shared.shareFD(u))
+		}
+		s.flags = sa.Flags | u.first.flags&unix.XDP_USE_NEED_WAKEUP
+	}
 	if err := unix.Bind(s.fd, sa); err != nil {
 		return nil, explainBind(err, dev, cfg)
 	}
 
-	s.rings.refs++
+	if shared == nil {
+		u.rings = append(u.rings, s.rings)
+	}
+	s.rings.members = append(s.rings.members, s)
 	if first {
 		u.first = s
 	}
 	u.sockets++
 	s.pfd = unix.PollFd{Fd: int32(s.fd)}
 	return s, nil
+}
+
+// findRings returns the FILL and COMPLETION rings of the UMEM's sockets
+// bound to queue of the interface ifindex of the namespace netns, nil if
+// none.
+func (u *Umem) findRings(netns uint64, ifindex int, queue uint32) *umemRings {
+	for _, r := range u.rings {
+		if r.netns == netns && r.ifindex == ifindex && r.queue == queue {
+			return r
+		}
+	}
+	return nil
+}
+
+// dropRings forgets rings that no socket uses any more.
+func (u *Umem) dropRings(r *umemRings) {
+	for i, x := range u.rings {
+		if x == r {
+			u.rings = append(u.rings[:i], u.rings[i+1:]...)
+			return
+		}
+	}
+}
+
+// checkShared checks that cfg asks for what a socket sharing the UMEM gets:
+// the kernel binds it with the bind mode and need_wakeup of the UMEM's
+// first socket.
+func (u *Umem) checkShared(cfg SocketConfig) error {
+	f := u.first
+	if cfg.NeedWakeup != f.NeedWakeup() {
+		return errs.Markf(os.ErrInvalid, "sockets sharing a UMEM use need_wakeup as its first socket does (%s queue %d, NeedWakeup %v): set NeedWakeup to %v, or use another UMEM",
+			f.ifname, f.queue, f.NeedWakeup(), f.NeedWakeup())
+	}
+	if cfg.Mode == ModeAuto {
+		return nil
+	}
+	zc, err := f.ZeroCopy()
+	if err != nil {
+		return err
+	}
+	if zc != (cfg.Mode == ModeZeroCopy) {
+		mode := ModeCopy
+		if zc {
+			mode = ModeZeroCopy
+		}
+		return errs.Markf(os.ErrInvalid, "sockets sharing a UMEM use the bind mode of its first socket (%s queue %d, %s): ask for %s or %s, or use another UMEM",
+			f.ifname, f.queue, mode, mode, ModeAuto)
+	}
+	return nil
 }
 
 func setBusyPoll(fd int, bp BusyPoll) error {
@@ -514,9 +619,11 @@ func (s *Socket) Close() error {
 	u := s.umem
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	s.rings.refs--
-	if s.rings.refs == 0 && s != u.first && (u.first == nil || s.rings != u.first.rings) {
-		err = joinErr(err, s.rings.unmap())
+	r := s.rings
+	r.remove(s)
+	if len(r.members) == 0 && r != u.first.rings {
+		err = joinErr(err, r.unmap())
+		u.dropRings(r)
 	}
 	if s.ownFD {
 		err = joinErr(err, unix.Close(s.fd))

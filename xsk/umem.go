@@ -1,6 +1,7 @@
 package xsk
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -119,7 +120,8 @@ type Umem struct {
 
 	mu      sync.Mutex
 	sockets int
-	first   *Socket // the socket bound on fd, once bound
+	first   *Socket      // the socket bound on fd, once bound
+	rings   []*umemRings // the FILL and COMPLETION rings in use, one per queue
 	closed  bool
 }
 
@@ -141,9 +143,18 @@ func NewUmem(cfg UmemConfig) (_ *Umem, err error) {
 			unix.Munmap(mem)
 		}
 	}()
+	fd, err := registerUmem(mem, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Umem{cfg: cfg, mem: mem, fd: fd}, nil
+}
+
+// registerUmem opens an AF_XDP socket and registers mem on it.
+func registerUmem(mem []byte, cfg UmemConfig) (int, error) {
 	fd, err := sys.XSKSocket()
 	if err != nil {
-		return nil, explainSocketErr(err)
+		return -1, explainSocketErr(err)
 	}
 	var flags uint32
 	if cfg.UnalignedChunks {
@@ -151,9 +162,29 @@ func NewUmem(cfg UmemConfig) (_ *Umem, err error) {
 	}
 	if err := sys.XSKRegisterUmem(fd, mem, cfg.FrameSize, cfg.Headroom, flags); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("registering a UMEM of %d frames of %d bytes: %w", cfg.NumFrames, cfg.FrameSize, err)
+		if errors.Is(err, unix.EINVAL) && cfg.Headroom > cfg.FrameSize/2 {
+			// Recent kernels (6.18.y among them) also keep room for a
+			// struct skb_shared_info (320 bytes on 64-bit) and 128
+			// bytes of data, which Validate cannot know of.
+			return -1, fmt.Errorf("registering a UMEM of %d frames of %d bytes: the kernel refuses a headroom of %d bytes (newer kernels keep about %d bytes of a frame for themselves): use a smaller headroom: %w",
+				cfg.NumFrames, cfg.FrameSize, cfg.Headroom, PacketHeadroom+320+128, err)
+		}
+		return -1, fmt.Errorf("registering a UMEM of %d frames of %d bytes: %w", cfg.NumFrames, cfg.FrameSize, err)
 	}
-	return &Umem{cfg: cfg, mem: mem, fd: fd}, nil
+	return fd, nil
+}
+
+// renewFD replaces the registration socket with a new one after its bind
+// failed: the kernel takes a socket's ring sizes only once, so the old
+// one could not be bound again. If registering anew fails, the old one
+// stays (and the next bind fails).
+func (u *Umem) renewFD() {
+	fd, err := registerUmem(u.mem, u.cfg)
+	if err != nil {
+		return
+	}
+	unix.Close(u.fd)
+	u.fd = fd
 }
 
 // Config returns the configuration with its defaults filled in.
@@ -191,7 +222,8 @@ func (u *Umem) Data(addr uint64, length uint32) []byte {
 	off := u.offset(addr)
 	end := (off &^ uint64(u.cfg.FrameSize-1)) + uint64(u.cfg.FrameSize)
 	if u.cfg.UnalignedChunks {
-		end = off + uint64(u.cfg.FrameSize)
+		// The chunk starts at the address's base, not at the data.
+		end = addr&unalignedAddrMask + uint64(u.cfg.FrameSize)
 		if end > uint64(len(u.mem)) {
 			end = uint64(len(u.mem))
 		}

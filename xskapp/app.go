@@ -22,7 +22,8 @@ type App struct {
 	prog    *xsk.Program
 	xskmap  *xsk.XSKMap
 
-	start   time.Time
+	// start is when Run started; Stats reads it from other goroutines.
+	start   atomic.Pointer[time.Time]
 	stop    atomic.Bool
 	total   atomic.Uint64 // frames counted towards Count, over all workers
 	ran     atomic.Bool
@@ -107,7 +108,8 @@ func (a *App) Run(ctx context.Context) (Stats, error) {
 	if a.ran.Swap(true) {
 		return Stats{}, errors.New("an App runs once")
 	}
-	a.start = time.Now()
+	start := time.Now()
+	a.start.Store(&start)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if a.cfg.Duration > 0 {
@@ -135,7 +137,7 @@ func (a *App) Run(ctx context.Context) (Stats, error) {
 		<-done
 	case <-done:
 	}
-	a.ended.Store(int64(max(time.Since(a.start), 1)))
+	a.ended.Store(int64(max(time.Since(start), 1)))
 	close(errc)
 	var err error
 	for e := range errc {
@@ -163,8 +165,8 @@ func (a *App) Stats() Stats {
 	var s Stats
 	if ended := a.ended.Load(); ended != 0 {
 		s.Elapsed, s.Done = time.Duration(ended), true
-	} else if !a.start.IsZero() {
-		s.Elapsed = time.Since(a.start)
+	} else if start := a.start.Load(); start != nil {
+		s.Elapsed = time.Since(*start)
 	}
 	var first, last int64
 	for _, w := range a.workers {
@@ -217,4 +219,5 @@ func (a *App) Close() error {
 }
 
 // now returns monotonic nanoseconds since the App started (never 0).
-func (a *App) now() int64 { return int64(time.Since(a.start)) + 1 }
+// Only workers call it, after Run stored the start.
+func (a *App) now() int64 { return int64(time.Since(*a.start.Load())) + 1 }

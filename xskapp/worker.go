@@ -8,10 +8,15 @@ import (
 	"github.com/xdpkit/xdpkit/xsk"
 )
 
-// spinsBeforePoll is how many empty looks at the rings a worker makes
-// before it sleeps in poll (tens of microseconds): under load it never
-// sleeps, idle it does not burn a CPU.
-const spinsBeforePoll = 4096
+// idleBeforePoll is how long a worker spins on empty rings before it
+// sleeps in poll: a stream of frames, even a paced one with gaps between
+// bursts, never waits for a wakeup (which costs tens of microseconds, and
+// frames dropped from an empty FILL ring meanwhile), and an idle worker
+// does not burn a CPU. The clock is read every spinsPerClock empty spins.
+const (
+	idleBeforePoll = time.Millisecond
+	spinsPerClock  = 64
+)
 
 // pollTimeout bounds a worker's sleep, and so how long Stop takes.
 const pollTimeout = 10 * time.Millisecond
@@ -30,6 +35,7 @@ type worker struct {
 	share    uint64
 	pps      float64
 	spins    int
+	idleFrom time.Time
 	c        counters
 }
 
@@ -112,7 +118,14 @@ func (w *worker) idle(tx bool) error {
 		}
 	}
 	w.spins++
-	if w.spins < spinsBeforePoll {
+	if w.spins%spinsPerClock != 0 {
+		return nil
+	}
+	if w.spins == spinsPerClock {
+		w.idleFrom = time.Now()
+		return nil
+	}
+	if time.Since(w.idleFrom) < idleBeforePoll {
 		return nil
 	}
 	w.spins = 0
@@ -182,10 +195,8 @@ func (w *worker) reply() error {
 			if w.pool.Len() > 0 {
 				w.sock.FillFrom(w.pool, uint32(w.pool.Len()))
 			}
-			if outstanding > 0 {
-				if err := w.sock.Kick(); err != nil {
-					return err
-				}
+			if err := w.kickIfPending(); err != nil {
+				return err
 			}
 		}
 		want := w.budget()
@@ -194,7 +205,7 @@ func (w *worker) reply() error {
 		}
 		idx, n := rx.Peek(want)
 		if n == 0 {
-			if err := w.idle(outstanding > 0); err != nil {
+			if err := w.idle(false); err != nil {
 				return err
 			}
 			continue
@@ -289,7 +300,7 @@ func (w *worker) transmit() error {
 		if w.pps > 0 {
 			allowed := uint64(w.pps*time.Since(start).Seconds()) + 1
 			if allowed <= submitted {
-				w.kickIfOutstanding(outstanding)
+				w.kickIfPending()
 				time.Sleep(min(time.Duration(float64(submitted+1-allowed)/w.pps*1e9), time.Millisecond))
 				continue
 			}
@@ -302,7 +313,7 @@ func (w *worker) transmit() error {
 			idx, got = tx.Reserve(want)
 		}
 		if got == 0 {
-			if err := w.kickIfOutstanding(outstanding); err != nil {
+			if err := w.kickIfPending(); err != nil {
 				return err
 			}
 			if err := w.idle(true); err != nil {
@@ -326,8 +337,10 @@ func (w *worker) transmit() error {
 	return nil
 }
 
-func (w *worker) kickIfOutstanding(outstanding uint32) error {
-	if outstanding == 0 {
+// kickIfPending kicks TX while it holds frames the kernel has not taken
+// yet; frames taken but not completed need no kick.
+func (w *worker) kickIfPending() error {
+	if tx := w.sock.TX(); tx.Free() == tx.Size() {
 		return nil
 	}
 	return w.sock.Kick()
@@ -338,7 +351,7 @@ func (w *worker) kickIfOutstanding(outstanding uint32) error {
 func (w *worker) drain(outstanding uint32) {
 	deadline := time.Now().Add(time.Second)
 	for outstanding > 0 && time.Now().Before(deadline) {
-		w.sock.Kick()
+		w.kickIfPending()
 		done := w.sock.CompleteTo(w.pool, outstanding)
 		outstanding -= done
 		if done > 0 && w.a.cfg.Kind == TX {

@@ -86,6 +86,7 @@ privileges, 4 not supported by this kernel, 5 not found.`,
 		newMapCmd(g),
 		newRunCmd(g),
 		newGenCmd(g),
+		newXskCmd(g),
 	)
 	return root
 }
