@@ -40,7 +40,7 @@ const xdpAttachedMulti = 4
 func Status(iface string) ([]Interface, error) {
 	var links []netlink.Link
 	if iface == "" {
-		all, err := netlink.LinkList()
+		all, err := listLinks()
 		if err != nil {
 			return nil, fmt.Errorf("list interfaces: %w", err)
 		}
@@ -67,6 +67,22 @@ func Status(iface string) ([]Interface, error) {
 		return ifaces, err
 	}
 	return ifaces, nil
+}
+
+// listLinks lists the interfaces of the current netns. A dump that an
+// interface coming or going interrupted is taken again, a few times, and
+// then given as it is.
+func listLinks() ([]netlink.Link, error) {
+	for try := 0; ; try++ {
+		links, err := netlink.LinkList()
+		if errors.Is(err, netlink.ErrDumpInterrupted) {
+			if try < 5 {
+				continue
+			}
+			return links, nil
+		}
+		return links, err
+	}
 }
 
 // lookupInterface finds the interface named name in the current netns.

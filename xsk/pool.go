@@ -67,13 +67,18 @@ func (s *Socket) FillFrom(p *FramePool, n uint32) uint32 {
 }
 
 // CompleteTo moves up to n sent frames from the COMPLETION ring back to
-// the pool and returns how many it moved.
+// the pool and returns how many completed (moved, or dropped: an address
+// outside the UMEM, which the kernel returns for a TX descriptor it
+// refused, never enters the pool).
 func (s *Socket) CompleteTo(p *FramePool, n uint32) uint32 {
 	c := s.rings.completion
+	size := uint64(len(s.umem.mem))
 	idx, got := c.Peek(min(n, uint32(len(p.addrs)-p.n)))
 	for i := range got {
-		p.addrs[p.n] = s.umem.Chunk(c.Addr(idx + i))
-		p.n++
+		if chunk := s.umem.Chunk(c.Addr(idx + i)); chunk < size {
+			p.addrs[p.n] = chunk
+			p.n++
+		}
 	}
 	if got > 0 {
 		c.Release(got)

@@ -123,7 +123,9 @@ func TestReceiveCopyMode(t *testing.T) {
 		t.Fatalf("ZeroCopy() = %v, %v; want false (copy mode)", zc, err)
 	}
 
-	const n = 5000
+	// Fewer frames than the FILL ring holds: a receiver the machine
+	// deschedules for a while still loses none.
+	const n = 1500
 	done := make(chan struct{})
 	go func() { defer close(done); sendFromInner(t, env, n) }()
 	seen := receive(t, sock, pool, n, 10*time.Second)
