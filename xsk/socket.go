@@ -441,7 +441,7 @@ func explainBind(err error, dev *netdev.Device, cfg SocketConfig) error {
 	where := fmt.Sprintf("%s queue %d", dev.Name, cfg.Queue)
 	switch {
 	case errors.Is(err, unix.EBUSY):
-		return errs.Markf(ErrQueueBusy, "binding to %s: the queue already has an AF_XDP socket (%w), or had one that closed in the last few tens of milliseconds (the kernel frees the queue after an RCU grace period): close it, or share its UMEM, or try again", where, err)
+		return errs.Markf(ErrQueueBusy, "binding to %s: the queue already has an AF_XDP socket (%w), or had one until a few tens of milliseconds ago (the kernel frees a queue after an RCU grace period): close it, share its UMEM, or try again", where, err)
 	case errors.Is(err, unix.EOPNOTSUPP) && cfg.Mode == ModeZeroCopy:
 		return errs.Markf(ErrZeroCopyUnsupported, "binding to %s: %s (%s) does not support zero-copy AF_XDP (%w): use copy mode (--copy)", where, dev.Name, dev.Kind, err)
 	case errors.Is(err, unix.EINVAL) && int(cfg.Queue) >= dev.RxQueues:

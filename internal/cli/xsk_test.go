@@ -387,7 +387,7 @@ func TestXskBadInput(t *testing.T) {
 		}
 		defer sock.Close()
 		for _, tc := range []genCase{
-			{"rx", rx(), 2, []string{"binding to " + iface + " queue 0: the queue already has an AF_XDP socket", "close it, or share its UMEM; or choose another --queue"}},
+			{"rx", rx(), 2, []string{"binding to " + iface + " queue 0: the queue already has an AF_XDP socket", "close it, share its UMEM, or try again; or choose another --queue"}},
 			{"ping", []string{"xsk", "ping", iface, "-d", "100ms"}, 2, []string{"already has an AF_XDP socket"}},
 		} {
 			checkGenCase(t, false, tc)
