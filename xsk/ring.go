@@ -90,8 +90,11 @@ func (r *ring) cancelReserve(n uint32) { r.cachedProd -= n }
 // peek claims up to n filled entries of a consumer ring and returns the
 // index of the first and how many it claimed.
 func (r *ring) peek(n uint32) (idx, got uint32) {
+	// Like libxdp, look at the kernel's producer index only when the
+	// cached entries are used up: each look pulls in a cache line the
+	// kernel is writing on another CPU.
 	avail := r.cachedProd - r.cachedCons
-	if avail < n {
+	if avail == 0 {
 		r.cachedProd = atomic.LoadUint32(r.producer)
 		avail = r.cachedProd - r.cachedCons
 	}

@@ -61,8 +61,19 @@ func rate(n uint64, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-// counters is a worker's live counters: written by the worker once per
-// batch, read by Stats at any time.
+// local is a worker's own count, in plain integers: only its goroutine
+// touches it.
+type local struct {
+	rxPackets, rxBytes uint64
+	txPackets, txBytes uint64
+	txDropped          uint64
+	replies            [responder.EchoReplyV6 + 1]uint64
+	first, last        int64
+}
+
+// counters is what a worker published of its count: written by the
+// worker every few batches and when it goes idle, read by Stats at any
+// time.
 type counters struct {
 	rxPackets, rxBytes atomic.Uint64
 	txPackets, txBytes atomic.Uint64

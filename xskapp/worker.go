@@ -36,7 +36,10 @@ type worker struct {
 	pps      float64
 	spins    int
 	idleFrom time.Time
-	c        counters
+	batches  uint64
+	// l is the worker's own count; c what it last published of it.
+	l local
+	c counters
 }
 
 func newWorker(a *App, s *xsk.Socket, first uint32, pool *xsk.FramePool) *worker {
@@ -67,6 +70,7 @@ func newWorker(a *App, s *xsk.Socket, first uint32, pool *xsk.FramePool) *worker
 func (w *worker) run() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	defer w.publish()
 	switch w.a.cfg.Kind {
 	case TX:
 		return w.transmit()
@@ -78,12 +82,38 @@ func (w *worker) run() error {
 }
 
 // stamp records the time of a batch.
+// and publishes the counters every publishEvery batches.
 func (w *worker) stamp() {
 	now := w.a.now()
-	if w.c.first.Load() == 0 {
-		w.c.first.Store(now)
+	if w.l.first == 0 {
+		w.l.first = now
 	}
-	w.c.last.Store(now)
+	w.l.last = now
+	w.batches++
+	if w.batches%publishEvery == 0 {
+		w.publish()
+	}
+}
+
+// publishEvery is how many batches a worker counts in its own plain
+// counters before it copies them to the ones Stats reads: an atomic
+// operation costs as much as handling a few frames, and a batch may be a
+// frame or two.
+const publishEvery = 64
+
+// publish copies the worker's counters to those Stats reads.
+func (w *worker) publish() {
+	c, l := &w.c, &w.l
+	c.rxPackets.Store(l.rxPackets)
+	c.rxBytes.Store(l.rxBytes)
+	c.txPackets.Store(l.txPackets)
+	c.txBytes.Store(l.txBytes)
+	c.txDropped.Store(l.txDropped)
+	for i := range l.replies {
+		c.replies[i].Store(l.replies[i])
+	}
+	c.first.Store(l.first)
+	c.last.Store(l.last)
 }
 
 // budget returns how many more frames the worker may count towards
@@ -118,6 +148,9 @@ func (w *worker) idle(tx bool) error {
 		}
 	}
 	w.spins++
+	if w.spins == 1 {
+		w.publish()
+	}
 	if w.spins%spinsPerClock != 0 {
 		return nil
 	}
@@ -173,8 +206,8 @@ func (w *worker) receive() error {
 		if fgot < n {
 			w.sock.FillFrom(w.pool, n-fgot)
 		}
-		w.c.rxPackets.Add(uint64(n))
-		w.c.rxBytes.Add(bytes)
+		w.l.rxPackets += uint64(n)
+		w.l.rxBytes += bytes
 		w.stamp()
 		w.counted(n)
 	}
@@ -227,11 +260,11 @@ func (w *worker) reply() error {
 					w.pool.Put(w.umem.Chunk(d.Addr))
 					continue
 				}
-				w.c.replies[kind].Add(1)
+				w.l.replies[kind]++
 				length = uint32(m)
 			}
 			if sent == tgot {
-				w.c.txDropped.Add(1)
+				w.l.txDropped++
 				w.pool.Put(w.umem.Chunk(d.Addr))
 				continue
 			}
@@ -250,10 +283,10 @@ func (w *worker) reply() error {
 				return err
 			}
 		}
-		w.c.rxPackets.Add(uint64(n))
-		w.c.rxBytes.Add(rxBytes)
-		w.c.txPackets.Add(uint64(sent))
-		w.c.txBytes.Add(txBytes)
+		w.l.rxPackets += uint64(n)
+		w.l.rxBytes += rxBytes
+		w.l.txPackets += uint64(sent)
+		w.l.txBytes += txBytes
 		w.stamp()
 		w.counted(n)
 	}
@@ -284,8 +317,8 @@ func (w *worker) transmit() error {
 			done := w.sock.CompleteTo(w.pool, outstanding)
 			outstanding -= done
 			if done > 0 {
-				w.c.txPackets.Add(uint64(done))
-				w.c.txBytes.Add(uint64(done) * uint64(w.frameLen))
+				w.l.txPackets += uint64(done)
+				w.l.txBytes += uint64(done) * uint64(w.frameLen)
 				w.stamp()
 				w.counted(done)
 			}
@@ -355,8 +388,8 @@ func (w *worker) drain(outstanding uint32) {
 		done := w.sock.CompleteTo(w.pool, outstanding)
 		outstanding -= done
 		if done > 0 && w.a.cfg.Kind == TX {
-			w.c.txPackets.Add(uint64(done))
-			w.c.txBytes.Add(uint64(done) * uint64(w.frameLen))
+			w.l.txPackets += uint64(done)
+			w.l.txBytes += uint64(done) * uint64(w.frameLen)
 			w.stamp()
 		}
 		if done == 0 {
