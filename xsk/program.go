@@ -2,10 +2,12 @@ package xsk
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/cilium/ebpf"
 
+	"github.com/xdpkit/xdpkit/internal/errs"
 	"github.com/xdpkit/xdpkit/netdev"
 	"github.com/xdpkit/xdpkit/xdp"
 )
@@ -46,11 +48,11 @@ func AttachProgram(iface string, opts ProgramOptions) (*Program, error) {
 	}
 	if n := uint32(max(dev.RxQueues, dev.TxQueues)); n > spec.Maps["xsks_map"].MaxEntries {
 		spec.Maps["xsks_map"].MaxEntries = n
-		spec.Maps["xsk_stats"].MaxEntries = n
+		spec.Maps["xsk_stats"].MaxEntries = 2 * n
 	}
 	att, err := xdp.Attach(xdp.AttachOptions{Interface: iface, Spec: spec, Program: "xsk_redirect", Mode: opts.Mode})
 	if err != nil {
-		return nil, err
+		return nil, explainTaken(err, iface)
 	}
 	xsks, err := OpenXSKMap(att.Map("xsks_map"))
 	if err != nil {
@@ -58,6 +60,25 @@ func AttachProgram(iface string, opts ProgramOptions) (*Program, error) {
 		return nil, err
 	}
 	return &Program{att: att, xsks: xsks, stats: att.Map("xsk_stats")}, nil
+}
+
+// explainTaken rewords xdp.Attach's "detach it first" when what holds the
+// interface is this program, most likely of another process's sockets:
+// detaching it would silently cut those off.
+func explainTaken(err error, iface string) error {
+	if !errors.Is(err, xdp.ErrAlreadyAttached) {
+		return err
+	}
+	status, serr := xdp.Status(iface)
+	if serr != nil || len(status) != 1 {
+		return err
+	}
+	for _, p := range status[0].Programs {
+		if p.Name == "xsk_redirect" {
+			return errs.Mark(fmt.Errorf("%s already has xdpkit's AF_XDP redirect program (program %d), most likely of another xdpkit xsk run or xsk user: its sockets would stop receiving if it were detached; use one run for several queues (--queues), or register in its XSKMAP (--xskmap, once pinned)", iface, p.ID), xdp.ErrAlreadyAttached)
+		}
+	}
+	return err
 }
 
 // Register puts s into the program's XSKMAP for its queue.
@@ -81,15 +102,25 @@ type QueueCounters struct {
 // CPUs.
 func (p *Program) Counters() ([]QueueCounters, error) {
 	var out []QueueCounters
-	var perCPU []xskRedirectXskCounters
-	for q := uint32(0); q < p.stats.MaxEntries(); q++ {
-		if err := p.stats.Lookup(q, &perCPU); err != nil {
-			return nil, fmt.Errorf("reading xsk_stats[%d]: %w", q, err)
+	var perCPU []uint64
+	read := func(key uint32) (uint64, error) {
+		if err := p.stats.Lookup(key, &perCPU); err != nil {
+			return 0, fmt.Errorf("reading xsk_stats[%d]: %w", key, err)
 		}
-		c := QueueCounters{Queue: q}
+		var sum uint64
 		for _, v := range perCPU {
-			c.Redirected += v.Redirected
-			c.Passed += v.Passed
+			sum += v
+		}
+		return sum, nil
+	}
+	for q := uint32(0); 2*q+1 < p.stats.MaxEntries(); q++ {
+		c := QueueCounters{Queue: q}
+		var err error
+		if c.Redirected, err = read(2 * q); err != nil {
+			return nil, err
+		}
+		if c.Passed, err = read(2*q + 1); err != nil {
+			return nil, err
 		}
 		if c.Redirected != 0 || c.Passed != 0 {
 			out = append(out, c)

@@ -169,9 +169,35 @@ func registerUmem(mem []byte, cfg UmemConfig) (int, error) {
 			return -1, fmt.Errorf("registering a UMEM of %d frames of %d bytes: the kernel refuses a headroom of %d bytes (newer kernels keep about %d bytes of a frame for themselves): use a smaller headroom: %w",
 				cfg.NumFrames, cfg.FrameSize, cfg.Headroom, PacketHeadroom+320+128, err)
 		}
+		if errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM) {
+			return -1, memlockError(len(mem), err)
+		}
 		return -1, fmt.Errorf("registering a UMEM of %d frames of %d bytes: %w", cfg.NumFrames, cfg.FrameSize, err)
 	}
 	return fd, nil
+}
+
+// memlockError explains a UMEM the kernel could not lock: without
+// CAP_IPC_LOCK it must fit under RLIMIT_MEMLOCK. It matches
+// os.ErrPermission.
+func memlockError(size int, err error) error {
+	limit := "unknown"
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl) == nil {
+		limit = mib(rl.Cur)
+		if rl.Cur == unix.RLIM_INFINITY {
+			limit = "unlimited"
+		}
+	}
+	return errs.Markf(os.ErrPermission, "registering a UMEM of %s: the kernel could not lock it in memory (%w): the locked-memory limit is %s; raise it (ulimit -l), grant CAP_IPC_LOCK, or use a smaller UMEM (fewer frames, smaller rings)",
+		mib(uint64(size)), err, limit)
+}
+
+func mib(n uint64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 // renewFD replaces the registration socket with a new one after its bind

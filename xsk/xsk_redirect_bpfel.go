@@ -8,16 +8,9 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
-	"structs"
 
 	"github.com/cilium/ebpf"
 )
-
-type xskRedirectXskCounters struct {
-	_          structs.HostLayout
-	Redirected uint64
-	Passed     uint64
-}
 
 // Names of all BPF objects in the ELF.
 //

@@ -7,7 +7,8 @@ import (
 	"sync"
 
 	"github.com/cilium/ebpf"
-
+	"github.com/xdpkit/xdpkit/internal/bpffs"
+	"github.com/xdpkit/xdpkit/internal/caps"
 	"github.com/xdpkit/xdpkit/internal/errs"
 )
 
@@ -41,13 +42,24 @@ func OpenXSKMap(m *ebpf.Map) (*XSKMap, error) {
 
 // LoadPinnedXSKMap opens an XSKMAP pinned on a BPF filesystem (by
 // xdp-loader, bpftool or a program of one's own). Close closes it.
+//
+// Errors match os.ErrNotExist (nothing pinned there), os.ErrInvalid (a
+// path off any BPF filesystem, a pinned object that is not a map, a map
+// that is not an XSKMAP) and os.ErrPermission.
 func LoadPinnedXSKMap(path string) (*XSKMap, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, errs.Markf(os.ErrNotExist, "no pinned map at %s: pin the program's XSKMAP there first (bpftool map pin ...)", path)
+	}
+	if err := bpffs.Check(path); err != nil {
+		return nil, fmt.Errorf("XSKMAP %s: %w", path, err)
+	}
 	m, err := ebpf.LoadPinnedMap(path, nil)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, errs.Markf(os.ErrNotExist, "no pinned map at %s: pin the program's XSKMAP there first (bpftool map pin ...)", path)
+		if prog, perr := ebpf.LoadPinnedProgram(path, nil); perr == nil {
+			prog.Close()
+			return nil, errs.Markf(os.ErrInvalid, "%s is a pinned program, not a map: give the path of the XSKMAP it redirects into", path)
 		}
-		return nil, fmt.Errorf("opening the pinned map %s: %w", path, err)
+		return nil, caps.Explain(fmt.Errorf("opening the pinned map %s: %w", path, err), caps.BPF)
 	}
 	x, err := OpenXSKMap(m)
 	if err != nil {
