@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,14 +24,18 @@ type App struct {
 	xskmap  *xsk.XSKMap
 
 	// start is when Run started; Stats reads it from other goroutines.
-	start   atomic.Pointer[time.Time]
-	stop    atomic.Bool
-	total   atomic.Uint64 // frames counted towards Count, over all workers
-	ran     atomic.Bool
-	ended   atomic.Int64 // Elapsed once the run ended, in ns; 0 while running
-	running sync.WaitGroup
-	closeMu sync.Mutex
+	start atomic.Pointer[time.Time]
+	stop  atomic.Bool
+	total atomic.Uint64 // frames counted towards Count, over all workers
+	ended atomic.Int64  // Elapsed once the run ended, in ns; 0 while running
+
+	// mu guards the life cycle: Run may start once and not after Close;
+	// Close waits for a Run under way to return (runDone) before it frees
+	// what the workers and the final Stats use.
+	mu      sync.Mutex
+	ran     bool
 	closed  bool
+	runDone chan struct{}
 }
 
 // New validates cfg, creates the UMEM and one socket per queue, attaches
@@ -103,11 +108,22 @@ func (a *App) ZeroCopy() bool {
 // Run starts one worker per socket, each on a locked OS thread, and
 // returns when they have stopped: at Count, after Duration, on Stop, or
 // when ctx is done (not an error: the Stats say how far it got). It may be
-// called once.
+// called once, and not after Close (os.ErrClosed).
 func (a *App) Run(ctx context.Context) (Stats, error) {
-	if a.ran.Swap(true) {
+	a.mu.Lock()
+	switch {
+	case a.closed:
+		a.mu.Unlock()
+		return Stats{}, fmt.Errorf("running an App: %w", os.ErrClosed)
+	case a.ran:
+		a.mu.Unlock()
 		return Stats{}, errors.New("an App runs once")
 	}
+	a.ran = true
+	a.runDone = make(chan struct{})
+	defer close(a.runDone)
+	a.mu.Unlock()
+
 	start := time.Now()
 	a.start.Store(&start)
 	runCtx, cancel := context.WithCancel(ctx)
@@ -118,7 +134,7 @@ func (a *App) Run(ctx context.Context) (Stats, error) {
 		defer c()
 	}
 	errc := make(chan error, len(a.workers))
-	wg := &a.running
+	var wg sync.WaitGroup
 	for _, w := range a.workers {
 		wg.Add(1)
 		go func() {
@@ -131,6 +147,7 @@ func (a *App) Run(ctx context.Context) (Stats, error) {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+
 	select {
 	case <-runCtx.Done():
 		a.stop.Store(true)
@@ -195,14 +212,18 @@ func (a *App) Stats() Stats {
 // Close stops the workers if they run, removes the sockets from the
 // XSKMAP, detaches the program and frees the sockets and the UMEM.
 func (a *App) Close() error {
-	a.closeMu.Lock()
-	defer a.closeMu.Unlock()
+	a.mu.Lock()
 	if a.closed {
+		a.mu.Unlock()
 		return nil
 	}
 	a.closed = true
+	runDone := a.runDone
+	a.mu.Unlock()
 	a.stop.Store(true)
-	a.running.Wait()
+	if runDone != nil {
+		<-runDone
+	}
 	var err error
 	if a.prog != nil {
 		err = errors.Join(err, a.prog.Close())

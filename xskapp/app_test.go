@@ -56,6 +56,14 @@ func TestPingResponder(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := start(t, app)
+	// More frames the responder does not answer than its FILL ring holds:
+	// it must keep handing their UMEM frames back, or it goes deaf.
+	sock := testutil.OpenPacketSocket(t, env.Inner, etherTest)
+	for i := range 3000 {
+		if err := sock.Send(testFrame(env.Inner.MAC, env.Outer.MAC, uint32(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, v6 := range []bool{false, true} {
 		r, err := env.Ping(t.Context(), netenv.PingOptions{IPv6: v6, Count: 5, Interval: 50 * time.Millisecond})
 		if err != nil {

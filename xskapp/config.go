@@ -21,6 +21,9 @@ import (
 	"github.com/xdpkit/xdpkit/xsk"
 )
 
+// MaxQueues is the most sockets an App binds.
+const MaxQueues = 1024
+
 // Kind is what an App does with its sockets.
 type Kind string
 
@@ -112,14 +115,20 @@ func (c Config) Validate() error {
 	if c.Interface == "" {
 		return errs.Markf(os.ErrInvalid, "no interface given")
 	}
-	if c.Queues < 1 || c.Queues > 1024 {
-		return errs.Markf(os.ErrInvalid, "%d queues: use 1 to 1024", c.Queues)
+	if c.Queues < 1 || c.Queues > MaxQueues {
+		return errs.Markf(os.ErrInvalid, "%d queues: use 1 to %d", c.Queues, MaxQueues)
+	}
+	if uint64(c.Queue)+uint64(c.Queues) > 1<<32 {
+		return errs.Markf(os.ErrInvalid, "queues %d to %d: queue ids are 32-bit", c.Queue, uint64(c.Queue)+uint64(c.Queues)-1)
 	}
 	// Each queue's share of the UMEM backs its own FILL and COMPLETION rings.
 	perQueue := c.umemConfig()
 	perQueue.NumFrames = c.FramesPerQueue
 	if err := perQueue.Validate(); err != nil {
 		return err
+	}
+	if total := uint64(c.FramesPerQueue) * uint64(c.Queues); total > 1<<31 {
+		return errs.Markf(os.ErrInvalid, "a UMEM of %d frames (%d per queue, %d queues) is too large: use fewer frames or queues", total, c.FramesPerQueue, c.Queues)
 	}
 	if c.Batch > c.RingSize {
 		return errs.Markf(os.ErrInvalid, "batch %d is larger than the rings (%d entries): use at most %d", c.Batch, c.RingSize, c.RingSize)
@@ -149,18 +158,15 @@ func (c Config) Validate() error {
 // umemConfig is the shared UMEM: FramesPerQueue frames for each queue,
 // half for FILL, half for TX.
 func (c Config) umemConfig() xsk.UmemConfig {
-	n := uint64(c.FramesPerQueue) * uint64(c.Queues)
-	if n > 1<<31 {
-		n = 1 << 31
-	}
 	return xsk.UmemConfig{
 		FrameSize:      c.FrameSize,
-		NumFrames:      uint32(n),
+		NumFrames:      c.FramesPerQueue * uint32(c.Queues),
 		FillSize:       c.RingSize,
 		CompletionSize: c.RingSize,
 	}
 }
 
+// String describes the application in a few words: "rx on eth0 queues 0..3".
 func (c Config) String() string {
 	return fmt.Sprintf("%s on %s queues %d..%d", c.Kind, c.Interface, c.Queue, c.Queue+uint32(c.Queues)-1)
 }

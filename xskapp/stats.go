@@ -34,7 +34,7 @@ type Counters struct {
 	// (TX ring full): recycled unsent.
 	TxDropped uint64
 	// Replies counts ping's replies by kind (indexed by responder.Kind).
-	Replies [responder.EchoReplyV6 + 1]uint64
+	Replies responder.Counts
 	// Active is the time from the first frame received (or sent, for tx)
 	// to the last: rates are counted over it.
 	Active time.Duration
@@ -67,7 +67,7 @@ type local struct {
 	rxPackets, rxBytes uint64
 	txPackets, txBytes uint64
 	txDropped          uint64
-	replies            [responder.EchoReplyV6 + 1]uint64
+	replies            responder.Counts
 	first, last        int64
 }
 
@@ -78,7 +78,7 @@ type counters struct {
 	rxPackets, rxBytes atomic.Uint64
 	txPackets, txBytes atomic.Uint64
 	txDropped          atomic.Uint64
-	replies            [responder.EchoReplyV6 + 1]atomic.Uint64
+	replies            [len(responder.Counts{})]atomic.Uint64
 	// first and last are monotonic nanoseconds since the App's start of
 	// the first and the latest frame; first is 0 until then.
 	first, last atomic.Int64

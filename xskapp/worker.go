@@ -1,6 +1,8 @@
 package xskapp
 
 import (
+	"errors"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -81,8 +83,8 @@ func (w *worker) run() error {
 	}
 }
 
-// stamp records the time of a batch.
-// and publishes the counters every publishEvery batches.
+// stamp records the time of a batch, and publishes the counters every
+// publishEvery batches.
 func (w *worker) stamp() {
 	now := w.a.now()
 	if w.l.first == 0 {
@@ -132,11 +134,53 @@ func (w *worker) budget() uint32 {
 	return uint32(min(uint64(w.batch), count-done))
 }
 
-// counted adds n frames towards Count.
+// counted adds n frames sent towards Count (tx).
 func (w *worker) counted(n uint32) {
 	if w.a.cfg.Count != 0 && w.a.total.Add(uint64(n)) >= w.a.cfg.Count {
 		w.a.stop.Store(true)
 	}
+}
+
+// peek takes up to a batch of received frames within the budget and
+// claims them towards Count; done reports that Count is reached.
+func (w *worker) peek(rx *xsk.RxRing) (idx, n uint32, done bool) {
+	want := w.budget()
+	if want == 0 {
+		return 0, 0, true
+	}
+	idx, n = rx.Peek(want)
+	if n > 0 {
+		if n = w.claim(rx, n); n == 0 {
+			return 0, 0, true
+		}
+	}
+	return idx, n, false
+}
+
+// claim counts n frames just peeked from rx towards Count and returns how
+// many of them the worker may handle: workers on several queues claim
+// from one total, and what lies beyond Count goes back to the ring
+// unhandled, so that exactly Count frames are counted. It stops the App
+// at Count.
+func (w *worker) claim(rx *xsk.RxRing, n uint32) uint32 {
+	count := w.a.cfg.Count
+	if count == 0 {
+		return n
+	}
+	prev := w.a.total.Add(uint64(n)) - uint64(n)
+	if prev+uint64(n) >= count {
+		w.a.stop.Store(true)
+	}
+	if prev >= count {
+		rx.Cancel(n)
+		return 0
+	}
+	if end := prev + uint64(n); end > count {
+		excess := uint32(end - count)
+		rx.Cancel(excess)
+		return n - excess
+	}
+	return n
 }
 
 // idle is called when the rings had nothing to do: it spins a while,
@@ -170,11 +214,10 @@ func (w *worker) idle(tx bool) error {
 func (w *worker) receive() error {
 	rx, fill := w.sock.RX(), w.sock.Fill()
 	for !w.a.stop.Load() {
-		want := w.budget()
-		if want == 0 {
+		idx, n, done := w.peek(rx)
+		if done {
 			break
 		}
-		idx, n := rx.Peek(want)
 		if n == 0 {
 			if w.a.cfg.NeedWakeup && fill.NeedsWakeup() {
 				if err := w.sock.WakeRX(); err != nil {
@@ -209,7 +252,6 @@ func (w *worker) receive() error {
 		w.l.rxPackets += uint64(n)
 		w.l.rxBytes += bytes
 		w.stamp()
-		w.counted(n)
 	}
 	return nil
 }
@@ -223,20 +265,21 @@ func (w *worker) reply() error {
 	var outstanding uint32
 	for !w.a.stop.Load() {
 		if outstanding > 0 {
-			done := w.sock.CompleteTo(w.pool, outstanding)
-			outstanding -= done
-			if w.pool.Len() > 0 {
-				w.sock.FillFrom(w.pool, uint32(w.pool.Len()))
-			}
+			outstanding -= w.sock.CompleteTo(w.pool, outstanding)
 			if err := w.kickIfPending(); err != nil {
 				return err
 			}
 		}
-		want := w.budget()
-		if want == 0 {
+		// Frames come back to the pool from completions and from
+		// requests not answered: back to FILL with them, or the socket
+		// runs dry.
+		if w.pool.Len() > 0 {
+			w.sock.FillFrom(w.pool, uint32(w.pool.Len()))
+		}
+		idx, n, done := w.peek(rx)
+		if done {
 			break
 		}
-		idx, n := rx.Peek(want)
 		if n == 0 {
 			if err := w.idle(false); err != nil {
 				return err
@@ -260,7 +303,7 @@ func (w *worker) reply() error {
 					w.pool.Put(w.umem.Chunk(d.Addr))
 					continue
 				}
-				w.l.replies[kind]++
+				w.l.replies.Add(kind)
 				length = uint32(m)
 			}
 			if sent == tgot {
@@ -288,10 +331,8 @@ func (w *worker) reply() error {
 		w.l.txPackets += uint64(sent)
 		w.l.txBytes += txBytes
 		w.stamp()
-		w.counted(n)
 	}
-	w.drain(outstanding)
-	return nil
+	return w.drain(outstanding)
 }
 
 // swapMACs swaps a frame's destination and source MAC addresses.
@@ -309,7 +350,7 @@ func swapMACs(f []byte) {
 // TX ring and completions allow or at the worker's share of PPS.
 func (w *worker) transmit() error {
 	tx := w.sock.TX()
-	var submitted uint64
+	var submitted, forgiven uint64
 	var outstanding uint32
 	start := time.Now()
 	for !w.a.stop.Load() {
@@ -331,9 +372,18 @@ func (w *worker) transmit() error {
 			want = uint32(min(uint64(want), w.share-submitted))
 		}
 		if w.pps > 0 {
-			allowed := uint64(w.pps*time.Since(start).Seconds()) + 1
+			// A token bucket of one batch: time lost (descheduled, a
+			// full ring) is forgiven beyond one batch, so that the rate
+			// never bursts above it for longer than a batch.
+			allowed := uint64(w.pps*time.Since(start).Seconds()) + 1 - forgiven
+			if allowed > submitted+uint64(w.batch) {
+				forgiven += allowed - submitted - uint64(w.batch)
+				allowed = submitted + uint64(w.batch)
+			}
 			if allowed <= submitted {
-				w.kickIfPending()
+				if err := w.kickIfPending(); err != nil {
+					return err
+				}
 				time.Sleep(min(time.Duration(float64(submitted+1-allowed)/w.pps*1e9), time.Millisecond))
 				continue
 			}
@@ -366,8 +416,7 @@ func (w *worker) transmit() error {
 			return err
 		}
 	}
-	w.drain(outstanding)
-	return nil
+	return w.drain(outstanding)
 }
 
 // kickIfPending kicks TX while it holds frames the kernel has not taken
@@ -379,21 +428,34 @@ func (w *worker) kickIfPending() error {
 	return w.sock.Kick()
 }
 
-// drain waits a little for the frames still on TX to complete, counting
-// them (tx) and returning them to the pool.
-func (w *worker) drain(outstanding uint32) {
-	deadline := time.Now().Add(time.Second)
-	for outstanding > 0 && time.Now().Before(deadline) {
-		w.kickIfPending()
+// drainStall is how long drain waits for the next completion.
+const drainStall = 2 * time.Second
+
+// drain waits for the frames still on TX to complete, counting them (tx)
+// and returning them to the pool, as long as completions keep coming. For
+// tx, frames that never complete are an error: the count would be short.
+func (w *worker) drain(outstanding uint32) error {
+	var err error
+	progress := time.Now()
+	for outstanding > 0 && time.Since(progress) < drainStall {
+		if kerr := w.kickIfPending(); kerr != nil && err == nil {
+			err = kerr
+		}
 		done := w.sock.CompleteTo(w.pool, outstanding)
 		outstanding -= done
-		if done > 0 && w.a.cfg.Kind == TX {
-			w.l.txPackets += uint64(done)
-			w.l.txBytes += uint64(done) * uint64(w.frameLen)
-			w.stamp()
-		}
-		if done == 0 {
+		if done > 0 {
+			progress = time.Now()
+			if w.a.cfg.Kind == TX {
+				w.l.txPackets += uint64(done)
+				w.l.txBytes += uint64(done) * uint64(w.frameLen)
+				w.stamp()
+			}
+		} else {
 			time.Sleep(100 * time.Microsecond)
 		}
 	}
+	if outstanding > 0 && w.a.cfg.Kind == TX {
+		return errors.Join(err, fmt.Errorf("%d frames handed to the kernel did not complete within %v of the last completion: the device did not send them", outstanding, drainStall))
+	}
+	return err
 }

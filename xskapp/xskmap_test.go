@@ -17,7 +17,7 @@ import (
 // update-xskmap: bpftool loads and attaches a program and pins its XSKMAP;
 // xskapp registers its socket there and loads nothing of its own.
 func TestOwnProgramAndPinnedXSKMap(t *testing.T) {
-	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
+	env := testutil.NewQuietEnv(t, netenv.Spec{})
 	testutil.RequireBPFFS(t, "/sys/fs/bpf")
 	bpftool, err := exec.LookPath("bpftool")
 	if err != nil {
@@ -47,14 +47,7 @@ func TestOwnProgramAndPinnedXSKMap(t *testing.T) {
 		XSKMapPin: dir + "/xsks_map", Count: n, Duration: 10 * time.Second})
 	sock := testutil.OpenPacketSocket(t, env.Inner, etherTest)
 	frame := testFrame(env.Inner.MAC, env.Outer.MAC, 0)
-	done := make(chan xskapp.Stats, 1)
-	go func() {
-		s, err := app.Run(t.Context())
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		done <- s
-	}()
+	done := runInBackground(t, app)
 	sendPaced(t, app, sock, frame, n)
 	if s := <-done; s.RxPackets != n || s.Program != nil {
 		t.Fatalf("received %d frames (want %d), program counters %v (want none: not xdpkit's program)", s.RxPackets, n, s.Program)

@@ -65,3 +65,19 @@ func NewEnv(t testing.TB, spec netenv.Spec) *netenv.Env {
 	})
 	return env
 }
+
+// NewQuietEnv is NewEnv for tests that count frames: IPv4 only, and IPv6
+// switched off on both ends (an end without IPv6 addresses still sends
+// neighbour discovery and MLD reports from its link-local address), so
+// that nothing but the test's own frames crosses the veth.
+func NewQuietEnv(t testing.TB, spec netenv.Spec) *netenv.Env {
+	t.Helper()
+	spec.NoIPv6 = true
+	env := NewEnv(t, spec)
+	for _, end := range []netenv.End{env.Outer, env.Inner} {
+		if out, err := end.Exec(context.Background(), "sysctl", "-qw", "net.ipv6.conf."+end.Interface+".disable_ipv6=1"); err != nil {
+			t.Fatalf("disable IPv6 on %s: %v\n%s", end.Interface, err, out)
+		}
+	}
+	return env
+}
