@@ -22,29 +22,18 @@
 # ../shared/bench (set SHARED_BENCH to elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH=$PATH:/usr/local/go/bin
 rounds=${1:-3}
 frames=${2:-20000000}
-shared=${SHARED_BENCH:-../shared/bench}
 cpus=$(nproc)
 ns=xkbench$$
 dev=xkb$$
-work=$(mktemp -d)
 pin=/run/xdpkit-bench-$$
+source bench/lib.sh
 
-cleanup() {
-	ip netns del "$ns" 2>/dev/null || true
-	ip link del "${dev}a" 2>/dev/null || true
-	umount "$pin" 2>/dev/null || true
-	rm -rf "$pin" "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ -f "$shared/livegen.c" ] || { echo "gen.sh: $shared/livegen.c not found: set SHARED_BENCH" >&2; exit 2; }
+need_shared livegen.c xdpcount.c
 cc -O2 -o "$work/livegen" "$shared/livegen.c" -lbpf -lpthread
-clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu -c "$shared/xdpcount.c" -o "$work/xdpcount.o"
-CGO_ENABLED=0 go build -o "$work/xdpkit" ./cmd/xdpkit
+build_xdpcount
+build_xdpkit
 
 # pair QUEUES: a veth ${dev}a here, ${dev}b in $ns with xdpcount attached.
 pair() {
@@ -53,24 +42,8 @@ pair() {
 	ip link add "${dev}a" numtxqueues "$1" numrxqueues "$1" type veth peer name "${dev}b" numtxqueues "$1" numrxqueues "$1" netns "$ns"
 	ip link set "${dev}a" up
 	ip -n "$ns" link set "${dev}b" up
-	mkdir -p "$pin"
-	mountpoint -q "$pin" || mount -t bpf bpf "$pin"
-	bpftool prog load "$work/xdpcount.o" "$pin/prog" type xdp pinmaps "$pin"
-	ip netns exec "$ns" bpftool net attach xdpdrv pinned "$pin/prog" dev "${dev}b"
+	attach_xdpcount "${dev}b"
 }
-cleanup_pair() {
-	ip netns del "$ns" 2>/dev/null || true
-	ip link del "${dev}a" 2>/dev/null || true
-	rm -f "$pin"/* 2>/dev/null || true
-}
-counted() {
-	bpftool -j map lookup pinned "$pin/counts" key 0 0 0 0 | python3 -c '
-import json,sys; d=json.load(sys.stdin)
-vals=d.get("values") or d.get("formatted",{}).get("values")
-print(sum(int(v["value"]) if isinstance(v["value"],int) else int.from_bytes(bytes(int(x,16) for x in v["value"]),"little") for v in vals))'
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-json() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
 
 # run NAME THREADS: one run of NAME, appends delivered pps to $work/NAME-THREADS.
 run() {
@@ -78,14 +51,14 @@ run() {
 	before=$(counted)
 	case $1 in
 	livegen)
-		secs=$("$work/livegen" -i "${dev}a" -n "$frames" -t "$2" -s 64 | json seconds) ;;
+		secs=$("$work/livegen" -i "${dev}a" -n "$frames" -t "$2" -s 64 | field seconds) ;;
 	xdpkit | xdpkit-rewrite)
 		rewrite=never
 		[ "$1" = xdpkit-rewrite ] && rewrite=always
 		"$work/xdpkit" gen udp "${dev}a" --count "$frames" --threads "$2" --size 64 \
 			--src-addr 10.0.0.1 --dst-addr 10.0.0.2 --dst-mac ff:ff:ff:ff:ff:ff \
 			--rewrite-headers "$rewrite" --interval 1s --json >"$work/out.json" 2>"$work/stats.txt"
-		secs=$(json elapsed_seconds <"$work/out.json") ;;
+		secs=$(field elapsed_seconds <"$work/out.json") ;;
 	esac
 	sleep 0.2 # the peer's NAPI poll counts the last frames
 	after=$(counted)

@@ -19,30 +19,19 @@
 # them), and ../shared/bench (set SHARED_BENCH to elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH=$PATH:/usr/local/go/bin
 rounds=${1:-3}
 frames=${2:-10000000}
-shared=${SHARED_BENCH:-../shared/bench}
 ns=xkxb$$
 dev=xkx$$
-work=$(mktemp -d)
 pin=/run/xdpkit-xskbench-$$
+source bench/lib.sh
 
-cleanup() {
-	ip netns del "$ns" 2>/dev/null || true
-	ip link del "${dev}a" 2>/dev/null || true
-	umount "$pin" 2>/dev/null || true
-	rm -rf "$pin" "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ -f "$shared/xskrx.c" ] || { echo "xsk.sh: $shared/xskrx.c not found: set SHARED_BENCH" >&2; exit 2; }
+need_shared xskrx.c livegen.c xdpcount.c
 cc -O2 -o "$work/xskrx" "$shared/xskrx.c" -lxdp -lbpf
 cc -O2 -o "$work/livegen" "$shared/livegen.c" -lbpf -lpthread
 cc -O2 -o "$work/xsktx" bench/xsktx.c -lxdp -lbpf
-clang -O2 -g -target bpf -I/usr/include/"$(uname -m)"-linux-gnu -c "$shared/xdpcount.c" -o "$work/xdpcount.o"
-CGO_ENABLED=0 go build -o "$work/xdpkit" ./cmd/xdpkit
+build_xdpcount
+build_xdpkit
 
 # A veth ${dev}a here, ${dev}b in $ns, IPv6 off on both so that no stray
 # frames (router solicitations, MLD) reach the receivers.
@@ -56,11 +45,6 @@ mac_a=$(cat "/sys/class/net/${dev}a/address")
 mac_b=$(ip netns exec "$ns" cat "/sys/class/net/${dev}b/address")
 sleep 1
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-field() { python3 -c 'import json,sys
-d=json.loads(sys.stdin.read().strip().splitlines()[-1])
-for k in sys.argv[1].split("."): d=d[k]
-print(d)' "$1"; }
 wait_xdp() { # until the receiver's XDP program is on ${dev}a
 	for _ in $(seq 100); do ip link show "${dev}a" | grep -q "prog/xdp" && return 0; sleep 0.05; done
 	echo "xsk.sh: no XDP program appeared on ${dev}a" >&2; return 1
@@ -109,16 +93,7 @@ for tool in xskrx xdpkit; do
 done
 
 # TX: xdpcount on ${dev}b counts what arrives.
-mkdir -p "$pin"
-mountpoint -q "$pin" || mount -t bpf bpf "$pin"
-bpftool prog load "$work/xdpcount.o" "$pin/prog" type xdp pinmaps "$pin"
-ip netns exec "$ns" bpftool net attach xdpdrv pinned "$pin/prog" dev "${dev}b"
-counted() {
-	bpftool -j map lookup pinned "$pin/counts" key 0 0 0 0 | python3 -c '
-import json,sys; d=json.load(sys.stdin)
-vals=d.get("values") or d.get("formatted",{}).get("values")
-print(sum(int(v["value"]) if isinstance(v["value"],int) else int.from_bytes(bytes(int(x,16) for x in v["value"]),"little") for v in vals))'
-}
+attach_xdpcount "${dev}b"
 echo "== TX, copy mode: $frames frames of 64 bytes to xdpcount, $rounds rounds alternating"
 for r in $(seq "$rounds"); do
 	order="xsktx xdpkit"
