@@ -20,6 +20,7 @@ func Example() {
 		panic(err)
 	}
 	defer sock.Close() // before umem.Close: deferred calls run last-in first-out
+
 	prog, err := xsk.AttachProgram("eth0", xsk.ProgramOptions{}) // or xsk.LoadPinnedXSKMap(path)
 	if err != nil {
 		panic(err)

@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
+	"github.com/xdpkit/xdpkit/internal/testutil"
 	"github.com/xdpkit/xdpkit/netenv"
 	"github.com/xdpkit/xdpkit/xsk"
 )
 
-// Helpers of the kernel tests beside xsk_test.go's testFrame, sendFromInner
-// and receive.
+// Helpers of the kernel tests beside xsk_test.go's testFrame.
 
 // testEtherType is the EtherType of testFrame.
 const testEtherType = 0x88b5
@@ -31,6 +30,63 @@ func seqOf(f []byte) (seq uint32, ok bool) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint32(f[60:]), true
+}
+
+// receive drains sock until want test frames arrived or within passed,
+// refilling FILL from pool, and returns how often each sequence number
+// came.
+func receive(t testing.TB, sock *xsk.Socket, pool *xsk.FramePool, want int, within time.Duration) map[uint32]int {
+	t.Helper()
+	return receiveEach(t, []*xsk.Socket{sock}, []*xsk.FramePool{pool}, 0, want, within)[0]
+}
+
+// receiveEach drains socks until want test frames arrived in all or
+// within passed, socket i refilling its FILL ring from pools[i], and
+// returns how often each sequence number came to each socket. With
+// perSocket > 0, socket i owns frames i*perSocket to (i+1)*perSocket-1
+// (NewFramePool(u, i*perSocket, perSocket)) and must receive into no
+// other: the check that it has a FILL ring of its own.
+func receiveEach(t testing.TB, socks []*xsk.Socket, pools []*xsk.FramePool, perSocket uint32, want int, within time.Duration) []map[uint32]int {
+	t.Helper()
+	seen := make([]map[uint32]int, len(socks))
+	for i := range seen {
+		seen[i] = map[uint32]int{}
+	}
+	got := 0
+	deadline := time.Now().Add(within)
+	for got < want && time.Now().Before(deadline) {
+		progress := false
+		for i, s := range socks {
+			u, rx := s.Umem(), s.RX()
+			idx, n := rx.Peek(64)
+			if n == 0 {
+				if err := s.WakeRX(); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			for j := range n {
+				d := rx.Desc(idx + j)
+				if seq, ok := seqOf(u.Data(d.Addr, d.Len)); ok {
+					seen[i][seq]++
+					got++
+				}
+				if f := uint32(u.Chunk(d.Addr) / uint64(u.FrameSize())); perSocket > 0 && f/perSocket != uint32(i) {
+					t.Errorf("socket %d received into frame %d, outside its frames %d to %d", i, f, uint32(i)*perSocket, uint32(i+1)*perSocket-1)
+				}
+				if !pools[i].Put(d.Addr) {
+					t.Errorf("socket %d: frame %#x came back twice", i, d.Addr)
+				}
+			}
+			rx.Release(n)
+			s.FillFrom(pools[i], uint32(pools[i].Len()))
+			progress = true
+		}
+		if !progress {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	return seen
 }
 
 // smallUmem is a UMEM configuration of 512 frames with rings of 128: small
@@ -110,7 +166,19 @@ type rxSetup struct {
 // newRX makes an rxSetup on env's outer end, closed when t ends.
 func newRX(t testing.TB, env *netenv.Env, ucfg xsk.UmemConfig, scfg xsk.SocketConfig) *rxSetup {
 	t.Helper()
-	umem, err := xsk.NewUmem(ucfg)
+	umem := newUmem(t, ucfg)
+	scfg.Interface = env.Outer.Interface
+	sock, prog := listen(t, umem, scfg)
+	pool := xsk.NewFramePool(umem, 0, umem.NumFrames())
+	sock.FillFrom(pool, sock.Fill().Size())
+	return &rxSetup{umem: umem, sock: sock, prog: prog, pool: pool}
+}
+
+// newUmem makes a UMEM, closed when t ends (after the sockets that t's
+// defers and later cleanups close).
+func newUmem(t testing.TB, cfg xsk.UmemConfig) *xsk.Umem {
+	t.Helper()
+	umem, err := xsk.NewUmem(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,13 +187,20 @@ func newRX(t testing.TB, env *netenv.Env, ucfg xsk.UmemConfig, scfg xsk.SocketCo
 			t.Errorf("Umem.Close: %v", err)
 		}
 	})
-	scfg.Interface = env.Outer.Interface
-	sock, err := xsk.NewSocket(umem, scfg)
+	return umem
+}
+
+// listen makes a socket of u as scfg says, attaches the default program to
+// its interface and registers the socket there; both are closed when t
+// ends.
+func listen(t testing.TB, u *xsk.Umem, scfg xsk.SocketConfig) (*xsk.Socket, *xsk.Program) {
+	t.Helper()
+	sock, err := xsk.NewSocket(u, scfg)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("socket on %s: %v", scfg.Interface, err)
 	}
 	t.Cleanup(func() { sock.Close() })
-	prog, err := xsk.AttachProgram(env.Outer.Interface, xsk.ProgramOptions{})
+	prog, err := xsk.AttachProgram(scfg.Interface, xsk.ProgramOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,9 +208,7 @@ func newRX(t testing.TB, env *netenv.Env, ucfg xsk.UmemConfig, scfg xsk.SocketCo
 	if err := prog.Register(sock); err != nil {
 		t.Fatal(err)
 	}
-	pool := xsk.NewFramePool(umem, 0, umem.NumFrames())
-	sock.FillFrom(pool, sock.Fill().Size())
-	return &rxSetup{umem: umem, sock: sock, prog: prog, pool: pool}
+	return sock, prog
 }
 
 // counters sums the program's counters per queue.
@@ -199,78 +272,36 @@ func transmitErr(sock *xsk.Socket, pool *xsk.FramePool, frames [][]byte, within 
 	return nil
 }
 
-// packetListener is an AF_PACKET socket on the inner end that takes the
-// test frames (EtherType testEtherType).
-type packetListener struct {
-	fd int
-}
-
-// listenInner opens a packetListener inside env's inner namespace, closed
-// when t ends.
-func listenInner(t testing.TB, env *netenv.Env) *packetListener {
-	t.Helper()
-	var fd int
-	err := env.Do(func() error {
-		var err error
-		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(testEtherType)))
-		if err != nil {
-			return err
-		}
-		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(testEtherType), Ifindex: env.Inner.Ifindex}); err != nil {
-			unix.Close(fd)
-			return err
-		}
-		// Room for every frame a test sends before it reads.
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 16<<20); err != nil {
-			unix.Close(fd)
-			return err
-		}
-		tv := unix.NsecToTimeval(int64(100 * time.Millisecond))
-		return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	})
-	if err != nil {
-		t.Fatalf("AF_PACKET socket on %s: %v", env.Inner.Interface, err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	return &packetListener{fd: fd}
-}
-
-// count reads test frames until want arrived or within passed and returns
-// how often each sequence number came, and the frames that were not 64
-// bytes long.
-func (l *packetListener) count(want int, within time.Duration) (seen map[uint32]int, bad int) {
+// countFrames reads the test frames arriving at p until want came or
+// within passed, and returns how often each sequence number came and how
+// many frames of testEtherType were not test frames.
+func countFrames(p *testutil.PacketSocket, want int, within time.Duration) (seen map[uint32]int, bad int) {
 	seen = map[uint32]int{}
-	buf := make([]byte, 2048)
 	got := 0
-	deadline := time.Now().Add(within)
-	for got < want && time.Now().Before(deadline) {
-		n, _, err := unix.Recvfrom(l.fd, buf, 0)
-		if err != nil {
-			continue // EAGAIN after SO_RCVTIMEO, EINTR
-		}
-		if n != 64 || binary.BigEndian.Uint16(buf[12:]) != testEtherType {
+	p.Receive(within, func(f []byte) bool {
+		if seq, ok := seqOf(f); ok {
+			seen[seq]++
+			got++
+		} else {
 			bad++
-			continue
 		}
-		seen[binary.BigEndian.Uint32(buf[60:])]++
-		got++
-	}
+		return got < want
+	})
 	return seen, bad
 }
 
-// drain reads what is waiting without blocking longer than one timeout.
-func (l *packetListener) drain() int {
-	buf := make([]byte, 2048)
-	n := 0
-	for {
-		if _, _, err := unix.Recvfrom(l.fd, buf, unix.MSG_DONTWAIT); err != nil {
-			return n
+// sendFromInner sends n test frames, seq 0 to n-1, out of env's inner end
+// (so that they arrive on the outer end) through p, a packet socket on the
+// inner end. It reports a failure with t.Error: it may run in a goroutine
+// of its own.
+func sendFromInner(t testing.TB, p *testutil.PacketSocket, env *netenv.Env, n int) {
+	for i := range n {
+		if err := p.Send(testFrame(env.Inner.MAC, env.Outer.MAC, uint32(i))); err != nil {
+			t.Errorf("sending from %s: %v", env.Inner.Interface, err)
+			return
 		}
-		n++
 	}
 }
-
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // innerSender is a TX-only AF_XDP socket on one queue of the inner end.
 // A copy-mode AF_XDP socket transmits on its own queue (the skb's queue

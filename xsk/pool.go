@@ -1,18 +1,25 @@
 package xsk
 
+import "fmt"
+
 // FramePool is a stack of free UMEM frame addresses, for the one goroutine
 // that drives a socket. Frames move between the pool and the rings with
 // the batch helpers Socket.FillFrom and Socket.CompleteTo; nothing
 // allocates after NewFramePool.
 type FramePool struct {
+	umem  *Umem
 	addrs []uint64
 	n     int
 }
 
 // NewFramePool returns a pool holding count frames of u starting at frame
-// first: give each socket (or goroutine) its own range.
+// first: give each socket (or goroutine) its own range. It panics when the
+// range runs past the UMEM's NumFrames: that is a bug of the caller.
 func NewFramePool(u *Umem, first, count uint32) *FramePool {
-	p := &FramePool{addrs: make([]uint64, count)}
+	if uint64(first)+uint64(count) > uint64(u.NumFrames()) {
+		panic(fmt.Sprintf("xsk: NewFramePool of %d frames from frame %d: the UMEM has only %d frames", count, first, u.NumFrames()))
+	}
+	p := &FramePool{umem: u, addrs: make([]uint64, count)}
 	for i := range count {
 		p.addrs[i] = u.FrameAddr(first + count - 1 - i)
 	}
@@ -35,14 +42,16 @@ func (p *FramePool) Get() (uint64, bool) {
 	return p.addrs[p.n], true
 }
 
-// Put returns a frame (any address within its chunk) to the pool. A pool
-// never holds more than it was made with: a surplus Put is dropped and
-// reported false, which means a frame was returned twice.
+// Put returns a frame to the pool: any address within its chunk, such as
+// a received descriptor's, which the pool keeps as the chunk's address
+// (Umem.Chunk), what the FILL ring takes. A pool never holds more than it
+// was made with: a surplus Put is dropped and reported false, which means
+// a frame was returned twice.
 func (p *FramePool) Put(addr uint64) bool {
 	if p.n == len(p.addrs) {
 		return false
 	}
-	p.addrs[p.n] = addr
+	p.addrs[p.n] = p.umem.Chunk(addr)
 	p.n++
 	return true
 }

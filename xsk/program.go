@@ -75,7 +75,7 @@ func explainTaken(err error, iface string) error {
 	}
 	for _, p := range status[0].Programs {
 		if p.Name == "xsk_redirect" {
-			return errs.Mark(fmt.Errorf("%s already has xdpkit's AF_XDP redirect program (program %d), most likely of another xdpkit xsk run or xsk user: its sockets would stop receiving if it were detached; use one run for several queues (--queues), or register in its XSKMAP (--xskmap, once pinned)", iface, p.ID), xdp.ErrAlreadyAttached)
+			return errs.Mark(fmt.Errorf("%s already has xdpkit's AF_XDP redirect program (program %d), most likely of another process's AF_XDP sockets (an xdpkit xsk run, or another user of this package): its sockets would stop receiving if it were detached; register the sockets of all queues in one Program, or register in its XSKMAP (LoadPinnedXSKMap, once pinned)", iface, p.ID), xdp.ErrAlreadyAttached)
 		}
 	}
 	return err
@@ -131,5 +131,5 @@ func (p *Program) Counters() ([]QueueCounters, error) {
 
 // Close unregisters the sockets and detaches the program.
 func (p *Program) Close() error {
-	return joinErr(p.xsks.Close(), p.att.Close())
+	return errors.Join(p.xsks.Close(), p.att.Close())
 }

@@ -1,7 +1,6 @@
 package xsk_test
 
 import (
-	"encoding/binary"
 	"errors"
 	"os"
 	"strings"
@@ -28,15 +27,7 @@ func TestMultiQueueSharedUmem(t *testing.T) {
 		frames   = 512 // per queue
 	)
 	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true, Queues: queues})
-	umem, err := xsk.NewUmem(xsk.UmemConfig{NumFrames: queues * frames, FillSize: 256, CompletionSize: 256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := umem.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	umem := newUmem(t, xsk.UmemConfig{NumFrames: queues * frames, FillSize: 256, CompletionSize: 256})
 	socks := make([]*xsk.Socket, queues)
 	pools := make([]*xsk.FramePool, queues)
 	for q := range uint32(queues) {
@@ -82,39 +73,7 @@ func TestMultiQueueSharedUmem(t *testing.T) {
 	}
 
 	// Drain all sockets: frame seq q<<16|i must come on queue q.
-	got := make([]map[uint32]int, queues)
-	for q := range got {
-		got[q] = map[uint32]int{}
-	}
-	total := 0
-	deadline := time.Now().Add(5 * time.Second)
-	for total < queues*perQueue && time.Now().Before(deadline) {
-		progress := false
-		for q, s := range socks {
-			rx := s.RX()
-			idx, n := rx.Peek(64)
-			for i := range n {
-				d := rx.Desc(idx + i)
-				f := umem.Data(d.Addr, d.Len)
-				if len(f) == 64 && binary.BigEndian.Uint16(f[12:]) == testEtherType {
-					got[q][binary.BigEndian.Uint32(f[60:])]++
-					total++
-				}
-				if chunk := umem.Chunk(d.Addr); chunk < umem.FrameAddr(uint32(q)*frames) || chunk >= umem.FrameAddr(uint32(q+1)*frames) {
-					t.Errorf("queue %d received into frame %d, outside its range", q, chunk)
-				}
-				pools[q].Put(umem.Chunk(d.Addr))
-			}
-			if n > 0 {
-				rx.Release(n)
-				s.FillFrom(pools[q], n)
-				progress = true
-			}
-		}
-		if !progress {
-			time.Sleep(100 * time.Microsecond)
-		}
-	}
+	got := receiveEach(t, socks, pools, frames, queues*perQueue, 5*time.Second)
 	for q := range uint32(queues) {
 		if len(got[q]) != perQueue {
 			t.Errorf("queue %d received %d distinct frames, want %d", q, len(got[q]), perQueue)
@@ -259,4 +218,57 @@ func TestSharedUmemSameQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkNoFDLeak(t, fds)
+}
+
+// TestSharedUmemTwoInterfaces: one UMEM, a socket on each of two
+// interfaces (the second with XDP_SHARED_UMEM and FILL and COMPLETION
+// rings of its own), each with its own range of frames and a program on
+// its interface: both receive their interface's frames, into their own
+// frames only.
+func TestSharedUmemTwoInterfaces(t *testing.T) {
+	const (
+		perSocket = 256 // frames
+		n         = 300 // frames sent to each, more than a FILL ring holds
+	)
+	envs := []*netenv.Env{
+		testutil.NewEnv(t, netenv.Spec{NoIPv6: true}),
+		testutil.NewEnv(t, netenv.Spec{NoIPv6: true}),
+	}
+	umem := newUmem(t, xsk.UmemConfig{NumFrames: 2 * perSocket, FillSize: 128, CompletionSize: 128})
+	socks := make([]*xsk.Socket, len(envs))
+	pools := make([]*xsk.FramePool, len(envs))
+	for i, env := range envs {
+		socks[i], _ = listen(t, umem, xsk.SocketConfig{Interface: env.Outer.Interface, RxSize: 128, TxSize: 64, Mode: xsk.ModeCopy})
+		pools[i] = xsk.NewFramePool(umem, uint32(i)*perSocket, perSocket)
+		socks[i].FillFrom(pools[i], socks[i].Fill().Size())
+	}
+	if socks[0].Fill() == socks[1].Fill() || socks[0].Completion() == socks[1].Completion() {
+		t.Fatal("the sockets of two interfaces share their FILL or COMPLETION ring")
+	}
+	if socks[0].Ifindex() == socks[1].Ifindex() {
+		t.Fatal("both sockets are on one interface")
+	}
+
+	senders := []*innerSender{newInnerSender(t, envs[0], 0), newInnerSender(t, envs[1], 0)}
+	for batch := range uint32(3) {
+		for i, s := range senders {
+			s.send(t, envs[i], uint32(i)<<16|batch*(n/3), n/3)
+		}
+		got := receiveEach(t, socks, pools, perSocket, 2*(n/3), 5*time.Second)
+		for i := range socks {
+			if len(got[i]) != n/3 {
+				t.Fatalf("batch %d: socket on %s received %d of %d frames", batch, envs[i].Outer.Interface, len(got[i]), n/3)
+			}
+			for seq, c := range got[i] {
+				if seq>>16 != uint32(i) || c != 1 {
+					t.Fatalf("socket %d received frame %#x %d times (sent to socket %d)", i, seq, c, seq>>16)
+				}
+			}
+		}
+	}
+	for i, s := range socks {
+		if st, err := s.Stats(); err != nil || st != (xsk.Statistics{}) {
+			t.Errorf("socket %d: drops %+v, %v", i, st, err)
+		}
+	}
 }

@@ -87,7 +87,7 @@ func TestRingKernelRoundTrip(t *testing.T) {
 	}
 
 	// TX: a partial reservation, a cancel, then the rest.
-	l := listenInner(t, env)
+	l := testutil.OpenPacketSocket(t, env.Inner, testEtherType)
 	tx, c := sock.TX(), sock.Completion()
 	idx, got := tx.Reserve(100)
 	if got != ringSize {
@@ -125,7 +125,7 @@ func TestRingKernelRoundTrip(t *testing.T) {
 	if f := tx.Free(); f != ringSize {
 		t.Fatalf("TX Free() after all completed = %d", f)
 	}
-	if seen, _ := l.count(50, 5*time.Second); len(seen) != 50 {
+	if seen, _ := countFrames(l, 50, 5*time.Second); len(seen) != 50 {
 		t.Fatalf("inner end received %d of 50", len(seen))
 	}
 }

@@ -2,11 +2,14 @@ package xsk_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netlink"
 
 	"github.com/xdpkit/xdpkit/internal/testutil"
 	"github.com/xdpkit/xdpkit/netenv"
@@ -110,11 +113,7 @@ func TestSocketBadInput(t *testing.T) {
 // queue is taken), nothing leaks and the UMEM binds elsewhere afterwards.
 func TestFirstBindFails(t *testing.T) {
 	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true, Queues: 2})
-	holder, err := xsk.NewUmem(smallUmem())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
+	holder := newUmem(t, smallUmem())
 	hs, err := xsk.NewSocket(holder, xsk.SocketConfig{Interface: env.Outer.Interface})
 	if err != nil {
 		t.Fatal(err)
@@ -223,11 +222,7 @@ func TestFirstSocketHoldsQueue(t *testing.T) {
 	if err := s1.Close(); err != nil {
 		t.Fatal(err)
 	}
-	u2, err := xsk.NewUmem(smallUmem())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u2.Close()
+	u2 := newUmem(t, smallUmem())
 	if _, err := xsk.NewSocket(u2, cfg); !errors.Is(err, xsk.ErrQueueBusy) {
 		t.Fatalf("queue of a closed first socket, UMEM open: %v; want ErrQueueBusy", err)
 	}
@@ -248,4 +243,118 @@ func TestFirstSocketHoldsQueue(t *testing.T) {
 		t.Fatalf("queue after Umem.Close: %v", err)
 	}
 	s2.Close()
+}
+
+// TestQueueRangeByRing: NewSocket checks a socket's RX ring against the
+// interface's RX queues and its TX ring against its TX queues, with
+// ErrQueueRange (the kernel binds to any queue below the larger count, but
+// such a socket would never receive, or never send). On a veth end with 2
+// RX queues and 1 TX queue, and its peer with 1 and 2, queue 1 takes only
+// an RX-only socket on the one and only a TX-only socket on the other.
+func TestQueueRangeByRing(t *testing.T) {
+	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
+	type bindCase struct {
+		iface      string
+		queue      uint32
+		noRX, noTX bool
+		want       []string // what the ErrQueueRange says; nil: binds
+	}
+	cases := []bindCase{
+		{"xkq0", 1, false, true, nil},
+		{"xkq0", 1, true, false, []string{"queue 1 is out of range", "2 RX queues and 1 TX queue", "a socket with a TX ring sends only on a TX queue", "below 1"}},
+		{"xkq0", 1, false, false, []string{"a socket with RX and TX rings", "below 1"}},
+		{"xkq0", 2, false, true, []string{"queue 2 is out of range", "an RX ring receives only from an RX queue", "below 2"}},
+		{"xkq1", 1, true, false, nil},
+		{"xkq1", 1, false, true, []string{"1 RX queue and 2 TX queues", "below 1"}},
+	}
+	errs := make([]error, len(cases))
+	var (
+		umem  *xsk.Umem
+		socks []*xsk.Socket
+	)
+	t.Cleanup(func() {
+		for _, s := range socks {
+			s.Close()
+		}
+		if umem != nil {
+			if err := umem.Close(); err != nil {
+				t.Errorf("Umem.Close: %v", err)
+			}
+		}
+	})
+	// A veth pair of its own, in the env's inner namespace: it goes with
+	// the env. The UMEM is made there too: its first socket binds in the
+	// namespace the UMEM was made in.
+	err := env.Do(func() error {
+		la := netlink.NewLinkAttrs()
+		la.Name, la.NumRxQueues, la.NumTxQueues = "xkq0", 2, 1
+		if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "xkq1", PeerNumRxQueues: 1, PeerNumTxQueues: 2}); err != nil {
+			return err
+		}
+		for _, name := range []string{"xkq0", "xkq1"} {
+			l, err := netlink.LinkByName(name)
+			if err != nil {
+				return err
+			}
+			if err := netlink.LinkSetUp(l); err != nil {
+				return err
+			}
+		}
+		var err error
+		if umem, err = xsk.NewUmem(smallUmem()); err != nil {
+			return err
+		}
+		for i, c := range cases {
+			var s *xsk.Socket
+			s, errs[i] = xsk.NewSocket(umem, xsk.SocketConfig{Interface: c.iface, Queue: c.queue, NoRX: c.noRX, NoTX: c.noTX, RxSize: 64, TxSize: 64, Mode: xsk.ModeCopy})
+			if errs[i] == nil {
+				socks = append(socks, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("veth pair with 2 RX queues and 1 TX queue: %v", err)
+	}
+	for i, c := range cases {
+		what := fmt.Sprintf("%s queue %d, NoRX %v, NoTX %v", c.iface, c.queue, c.noRX, c.noTX)
+		if c.want == nil {
+			if errs[i] != nil {
+				t.Errorf("%s: %v", what, errs[i])
+			}
+			continue
+		}
+		if !errors.Is(errs[i], xsk.ErrQueueRange) {
+			t.Errorf("%s: %v; want ErrQueueRange", what, errs[i])
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errs[i].Error(), w) {
+				t.Errorf("%s: %q does not say %q", what, errs[i], w)
+			}
+		}
+	}
+}
+
+// TestFirstSocketOtherNetns: a UMEM's first socket is its registration
+// socket, which binds in the namespace the UMEM was made in; asking for an
+// interface of another namespace says so, and the UMEM binds at home
+// afterwards.
+func TestFirstSocketOtherNetns(t *testing.T) {
+	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
+	umem := newUmem(t, smallUmem())
+	err := env.Do(func() error {
+		_, err := xsk.NewSocket(umem, xsk.SocketConfig{Interface: env.Inner.Interface, Mode: xsk.ModeCopy})
+		return err
+	})
+	if !errors.Is(err, os.ErrInvalid) || !strings.Contains(err.Error(), "network namespace") {
+		t.Fatalf("first socket on an interface of another namespace: %v; want os.ErrInvalid naming the namespace", err)
+	}
+	s, err := xsk.NewSocket(umem, xsk.SocketConfig{Interface: env.Outer.Interface, Mode: xsk.ModeCopy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -14,11 +14,7 @@ import (
 // arrives once, and every frame comes back on COMPLETION.
 func TestTransmit(t *testing.T) {
 	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
-	umem, err := xsk.NewUmem(smallUmem())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer umem.Close()
+	umem := newUmem(t, smallUmem())
 	sock, err := xsk.NewSocket(umem, xsk.SocketConfig{Interface: env.Outer.Interface, NoRX: true, TxSize: 256, Mode: xsk.ModeCopy})
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +23,7 @@ func TestTransmit(t *testing.T) {
 	if sock.RX() != nil || sock.TX() == nil || sock.TX().Size() != 256 {
 		t.Fatalf("TX-only socket: RX %v, TX %v", sock.RX(), sock.TX())
 	}
-	l := listenInner(t, env)
+	l := testutil.OpenPacketSocket(t, env.Inner, testEtherType)
 	pool := xsk.NewFramePool(umem, 0, umem.NumFrames())
 
 	const n = 2000 // several times the UMEM, the TX and the COMPLETION ring
@@ -38,7 +34,7 @@ func TestTransmit(t *testing.T) {
 	done := make(chan struct{})
 	var seen map[uint32]int
 	var bad int
-	go func() { defer close(done); seen, bad = l.count(n, 10*time.Second) }()
+	go func() { defer close(done); seen, bad = countFrames(l, n, 10*time.Second) }()
 	transmit(t, sock, pool, frames, 10*time.Second)
 	<-done
 	if len(seen) != n || bad != 0 {
@@ -55,7 +51,7 @@ func TestTransmit(t *testing.T) {
 	if a := sock.Completion().Available(); a != 0 {
 		t.Errorf("%d completions left", a)
 	}
-	if extra, _ := l.count(1, 50*time.Millisecond); len(extra) != 0 {
+	if extra, _ := countFrames(l, 1, 50*time.Millisecond); len(extra) != 0 {
 		t.Errorf("extra frames arrived: %v", extra)
 	}
 	st, err := sock.Stats()
@@ -72,17 +68,13 @@ func TestTransmit(t *testing.T) {
 // 6.x also returns its address on COMPLETION, older kernels do not.)
 func TestTransmitInvalidDesc(t *testing.T) {
 	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
-	umem, err := xsk.NewUmem(smallUmem())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer umem.Close()
+	umem := newUmem(t, smallUmem())
 	sock, err := xsk.NewSocket(umem, xsk.SocketConfig{Interface: env.Outer.Interface, NoRX: true, Mode: xsk.ModeCopy})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sock.Close()
-	l := listenInner(t, env)
+	l := testutil.OpenPacketSocket(t, env.Inner, testEtherType)
 
 	tx := sock.TX()
 	idx, got := tx.Reserve(3)
@@ -119,7 +111,7 @@ func TestTransmitInvalidDesc(t *testing.T) {
 	if len(valid) != 2 {
 		t.Fatalf("completions of frames %v, want 0 and %d", valid, umem.FrameAddr(1))
 	}
-	seen, _ := l.count(2, 5*time.Second)
+	seen, _ := countFrames(l, 2, 5*time.Second)
 	if seen[0] != 1 || seen[2] != 1 || len(seen) != 2 {
 		t.Fatalf("received %v, want frames 0 and 2", seen)
 	}

@@ -75,7 +75,7 @@ func (c UmemConfig) Validate() error {
 	} else if c.FrameSize != 2048 && c.FrameSize != 4096 {
 		return errs.Markf(os.ErrInvalid, "frame size %d: use 2048 or 4096 (or unaligned chunks for sizes in between)", c.FrameSize)
 	}
-	if c.Headroom+PacketHeadroom >= c.FrameSize {
+	if uint64(c.Headroom)+PacketHeadroom >= uint64(c.FrameSize) {
 		return errs.Markf(os.ErrInvalid, "headroom %d leaves no room for data in a %d-byte frame (the kernel keeps %d more): use at most %d",
 			c.Headroom, c.FrameSize, PacketHeadroom, c.FrameSize-PacketHeadroom-1)
 	}
@@ -117,6 +117,9 @@ type Umem struct {
 	cfg UmemConfig
 	mem []byte
 	fd  int
+	// netns is the network namespace fd's socket belongs to (netnsID),
+	// where the first socket binds.
+	netns uint64
 
 	mu      sync.Mutex
 	sockets int
@@ -127,7 +130,10 @@ type Umem struct {
 
 // NewUmem maps the frame memory and registers it with the kernel
 // (XDP_UMEM_REG). It needs CAP_NET_RAW. The memory is locked by the
-// kernel: RLIMIT_MEMLOCK must allow it (root's usually does).
+// kernel: RLIMIT_MEMLOCK must allow it (root's usually does). The
+// registration socket, which becomes the first Socket, belongs to the
+// calling thread's network namespace: make the UMEM in the namespace of
+// the interface its first socket binds to.
 func NewUmem(cfg UmemConfig) (_ *Umem, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -147,7 +153,7 @@ func NewUmem(cfg UmemConfig) (_ *Umem, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Umem{cfg: cfg, mem: mem, fd: fd}, nil
+	return &Umem{cfg: cfg, mem: mem, fd: fd, netns: netnsID()}, nil
 }
 
 // registerUmem opens an AF_XDP socket and registers mem on it.
@@ -290,14 +296,7 @@ func (u *Umem) Close() error {
 	u.closed = true
 	err := unix.Close(u.fd)
 	if u.first != nil {
-		err = joinErr(err, u.first.unmapUmemRings())
+		err = errors.Join(err, u.first.unmapUmemRings())
 	}
-	return joinErr(err, unix.Munmap(u.mem))
-}
-
-func joinErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
+	return errors.Join(err, unix.Munmap(u.mem))
 }

@@ -83,7 +83,7 @@ func testUnaligned(t *testing.T, headroom uint32) {
 	}
 
 	// TX from odd offsets of chunks.
-	l := listenInner(t, env)
+	l := testutil.OpenPacketSocket(t, env.Inner, testEtherType)
 	const n = 300
 	tx := sock.TX()
 	inFlight := map[uint64]bool{}
@@ -127,7 +127,7 @@ func testUnaligned(t *testing.T, headroom uint32) {
 	if completed != n || len(inFlight) != 0 {
 		t.Fatalf("%d of %d completed, %d in flight", completed, n, len(inFlight))
 	}
-	seen, bad := l.count(n, 5*time.Second)
+	seen, bad := countFrames(l, n, 5*time.Second)
 	if len(seen) != n || bad != 0 {
 		t.Fatalf("inner end received %d distinct frames of %d (%d bad)", len(seen), n, bad)
 	}

@@ -2,6 +2,7 @@ package xsk_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -61,13 +62,13 @@ func TestNeedWakeup(t *testing.T) {
 	}
 
 	// TX with Kick.
-	l := listenInner(t, env)
+	l := testutil.OpenPacketSocket(t, env.Inner, testEtherType)
 	frames := make([][]byte, 300)
 	for i := range frames {
 		frames[i] = testFrame(env.Outer.MAC, env.Inner.MAC, uint32(i))
 	}
 	transmit(t, sock, pool, frames, 5*time.Second)
-	if seen, _ := l.count(300, 5*time.Second); len(seen) != 300 {
+	if seen, _ := countFrames(l, 300, 5*time.Second); len(seen) != 300 {
 		t.Fatalf("inner end received %d of 300 frames sent with Kick", len(seen))
 	}
 
@@ -94,7 +95,7 @@ func TestNeedWakeup(t *testing.T) {
 	if completed != 20 {
 		t.Fatalf("%d of 20 frames completed with Poll", completed)
 	}
-	if seen, _ := l.count(20, 5*time.Second); len(seen) != 20 {
+	if seen, _ := countFrames(l, 20, 5*time.Second); len(seen) != 20 {
 		t.Fatalf("inner end received %d of 20 frames sent with Poll", len(seen))
 	}
 
@@ -118,5 +119,38 @@ func TestNeedWakeup(t *testing.T) {
 	}
 	if _, err := xsk.NewSocket(u, xsk.SocketConfig{Interface: env.Outer.Interface}); !errors.Is(err, os.ErrInvalid) {
 		t.Errorf("shared socket without NeedWakeup on a need_wakeup UMEM: %v; want os.ErrInvalid", err)
+	}
+}
+
+// TestBusyPoll receives and transmits on a socket that busy-polls
+// (SO_BUSY_POLL 20µs, SO_BUSY_POLL_BUDGET 16, SO_PREFER_BUSY_POLL), with
+// and without need_wakeup: WakeRX and Kick, which then make their syscall
+// every time, drive both directions.
+func TestBusyPoll(t *testing.T) {
+	for _, wakeup := range []bool{false, true} {
+		t.Run(fmt.Sprintf("need-wakeup=%v", wakeup), func(t *testing.T) {
+			env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
+			bp := &xsk.BusyPoll{Timeout: 20 * time.Microsecond, Budget: 16, Prefer: true}
+			rx := newRX(t, env, smallUmem(), xsk.SocketConfig{Mode: xsk.ModeCopy, NeedWakeup: wakeup, BusyPoll: bp, RxSize: 128, TxSize: 128})
+			if rx.sock.NeedWakeup() != wakeup {
+				t.Fatalf("NeedWakeup() = %v, want %v", rx.sock.NeedWakeup(), wakeup)
+			}
+			sender := newInnerSender(t, env, 0)
+			for batch := range uint32(3) {
+				sender.send(t, env, batch*100, 100)
+				if seen := receive(t, rx.sock, rx.pool, 100, 5*time.Second); len(seen) != 100 {
+					t.Fatalf("batch %d: received %d of 100", batch, len(seen))
+				}
+			}
+			l := testutil.OpenPacketSocket(t, env.Inner, testEtherType)
+			frames := make([][]byte, 200)
+			for i := range frames {
+				frames[i] = testFrame(env.Outer.MAC, env.Inner.MAC, uint32(i))
+			}
+			transmit(t, rx.sock, rx.pool, frames, 5*time.Second)
+			if seen, _ := countFrames(l, len(frames), 5*time.Second); len(seen) != len(frames) {
+				t.Fatalf("inner end received %d of %d frames", len(seen), len(frames))
+			}
+		})
 	}
 }

@@ -135,10 +135,10 @@ func (x *XSKMap) Close() error {
 	x.mu.Unlock()
 	var err error
 	for _, s := range socks {
-		err = joinErr(err, x.Unregister(s))
+		err = errors.Join(err, x.Unregister(s))
 	}
 	if x.owned {
-		err = joinErr(err, x.m.Close())
+		err = errors.Join(err, x.m.Close())
 	}
 	return err
 }

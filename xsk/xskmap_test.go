@@ -34,11 +34,7 @@ func waitCounters(t *testing.T, p *xsk.Program, q uint32, cond func(xsk.QueueCou
 func TestCloseRemovesXSKMapEntry(t *testing.T) {
 	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true, Queues: 2})
 	const n = 100
-	umem, err := xsk.NewUmem(smallUmem())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer umem.Close()
+	umem := newUmem(t, smallUmem())
 	prog, err := xsk.AttachProgram(env.Outer.Interface, xsk.ProgramOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -92,11 +88,7 @@ func TestCloseRemovesXSKMapEntry(t *testing.T) {
 // closed socket cannot be registered.
 func TestXSKMapRegister(t *testing.T) {
 	env := testutil.NewEnv(t, netenv.Spec{NoIPv6: true})
-	umem, err := xsk.NewUmem(smallUmem())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer umem.Close()
+	umem := newUmem(t, smallUmem())
 	cfg := xsk.SocketConfig{Interface: env.Outer.Interface, RxSize: 128, TxSize: 64}
 	s1, err := xsk.NewSocket(umem, cfg)
 	if err != nil {
@@ -115,6 +107,7 @@ func TestXSKMapRegister(t *testing.T) {
 	defer prog.Close()
 	pool := xsk.NewFramePool(umem, 0, umem.NumFrames())
 	s1.FillFrom(pool, 128)
+	inner := testutil.OpenPacketSocket(t, env.Inner, testEtherType)
 	m := prog.XSKMap()
 	if m.Map().Type() != ebpf.XSKMap {
 		t.Fatalf("map type %v", m.Map().Type())
@@ -135,7 +128,7 @@ func TestXSKMapRegister(t *testing.T) {
 	if m.Registered(0) != s2 {
 		t.Fatal("closing the replaced socket removed the new entry")
 	}
-	sendFromInner(t, env, 50)
+	sendFromInner(t, inner, env, 50)
 	if seen := receive(t, s2, pool, 50, 5*time.Second); len(seen) != 50 {
 		t.Fatalf("s2 received %d of 50", len(seen))
 	}
@@ -149,7 +142,7 @@ func TestXSKMapRegister(t *testing.T) {
 		t.Fatal("Unregister left the entry")
 	}
 	before := counters(t, prog)[0]
-	sendFromInner(t, env, 50)
+	sendFromInner(t, inner, env, 50)
 	c := waitCounters(t, prog, 0, func(c xsk.QueueCounters) bool { return c.Passed >= before.Passed+50 })
 	if c.Passed < before.Passed+50 || c.Redirected != before.Redirected {
 		t.Fatalf("after Unregister: %+v, before %+v", c, before)

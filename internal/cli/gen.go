@@ -306,13 +306,15 @@ func genSpec(cmd *cobra.Command, iface string, rf *genRunFlags) (trafficgen.Spec
 	return spec, nil
 }
 
-// lookupIface returns the interface a gen command sends from, which must
-// exist and be up. It needs no privileges.
-func lookupIface(name string) (*netdev.Device, error) {
+// lookupIface returns the interface a gen or xsk command works on, which
+// must exist and be up. It needs no privileges. A missing interface is
+// answered with a pointer to "xdpkit env setup", a veth pair to try what
+// (the generator, AF_XDP) on.
+func lookupIface(name, what string) (*netdev.Device, error) {
 	dev, err := netdev.Lookup(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w; \"xdpkit env setup\" makes a veth pair to try the generator on", err)
+			return nil, fmt.Errorf("%w; \"xdpkit env setup\" makes a veth pair to try %s on", err, what)
 		}
 		return nil, caps.Explain(err, caps.NetAdmin)
 	}
@@ -344,7 +346,7 @@ func lookupTarget(name string) (*netdev.Device, error) {
 // for, whose addresses give the defaults and whose MTU the size limit:
 // where they leave or, for pass, where they arrive (the interface).
 func genDevices(spec *trafficgen.Spec) (at, out *netdev.Device, err error) {
-	dev, err := lookupIface(spec.Interface)
+	dev, err := lookupIface(spec.Interface, "the generator")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -668,7 +670,8 @@ func peerAddr(dev *netdev.Device, v6 bool, role, flag string) (netip.Addr, error
 	if dev.Peer == nil && dev.Kind == "veth" {
 		// Its peer lives in a namespace Lookup could not enter.
 		if err := caps.Require(caps.SysAdmin); err != nil {
-			return netip.Addr{}, fmt.Errorf("no %s address: the veth peer of %s is in another network namespace, and reading it %w; or give %s", role, dev.Name, err, flag)
+			return netip.Addr{}, cliTextError{err: err, msg: fmt.Sprintf("no %s address: the veth peer of %s is in another network namespace, "+
+				"which only CAP_SYS_ADMIN lets xdpkit read: give %s, or run as root (sudo xdpkit ...)", role, dev.Name, flag)}
 		}
 	}
 	why := fmt.Sprintf("%s is not a veth with a peer xdpkit can see", dev.Name)

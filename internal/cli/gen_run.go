@@ -102,40 +102,13 @@ func runGenerator(cmd *cobra.Command, g *globals, job genJob) (err error) {
 	stopOnSignal := context.AfterFunc(ctx, gen.Stop)
 	defer stopOnSignal()
 
-	type result struct {
-		stats trafficgen.Stats
-		err   error
-	}
-	done := make(chan result, 1)
-	go func() {
-		s, err := gen.Wait()
-		done <- result{s, err}
-	}()
-	var tick <-chan time.Time
-	if !rf.quiet && (output.IsTerminal(g.stderr) || cmd.Flags().Changed("interval")) {
-		t := time.NewTicker(rf.interval)
-		defer t.Stop()
-		tick = t.C
-	}
-	var prev trafficgen.Stats
-	var res result
-wait:
-	for {
-		select {
-		case res = <-done:
-			break wait
-		case <-tick:
-			s := gen.Stats()
-			fmt.Fprintln(g.stderr, liveLine(prev, s))
-			prev = s
-		}
-	}
+	s, err := runLive(cmd, g, rf.quiet, rf.interval, gen.Wait, gen.Stats,
+		func(prev, s trafficgen.Stats) []string { return []string{liveLine(prev, s)} })
 	interrupted := ctx.Err() != nil
-	if res.err != nil {
-		return explainGenError(res.err)
+	if err != nil {
+		return explainGenError(err)
 	}
 	// Wait has let the device counters settle.
-	s := res.stats
 	if err := printGenReport(g, &job, s, interrupted); err != nil {
 		return err
 	}
@@ -144,6 +117,43 @@ wait:
 		return exitStatusError{code: ExitInterrupted}
 	}
 	return nil
+}
+
+// runLive calls run in the background and returns what it returns,
+// printing live statistics on stderr meanwhile (on a terminal, or
+// whenever --interval is given; never when quiet): every interval, the
+// lines of the statistics stats returns, with prev those of the last
+// time (the zero value the first time).
+func runLive[S any](cmd *cobra.Command, g *globals, quiet bool, interval time.Duration,
+	run func() (S, error), stats func() S, lines func(prev, s S) []string) (S, error) {
+	type result struct {
+		s   S
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := run()
+		done <- result{s, err}
+	}()
+	var tick <-chan time.Time
+	if !quiet && (output.IsTerminal(g.stderr) || cmd.Flags().Changed("interval")) {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var prev S
+	for {
+		select {
+		case r := <-done:
+			return r.s, r.err
+		case <-tick:
+			s := stats()
+			for _, l := range lines(prev, s) {
+				fmt.Fprintln(g.stderr, l)
+			}
+			prev = s
+		}
+	}
 }
 
 // explainGenError adds the CLI's words to a library error: the

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -95,12 +93,6 @@ type xskFlags struct {
 	addrs []string
 }
 
-// xskMaxRingSize is the largest ring xsk accepts.
-const xskMaxRingSize = 1 << 20
-
-// xskMaxQueues is the most sockets one run binds (xskapp's bound).
-const xskMaxQueues = 1024
-
 func newXskAppCmd(g *globals, kind xskapp.Kind) *cobra.Command {
 	var f xskFlags
 	short := map[xskapp.Kind]string{
@@ -121,7 +113,7 @@ func newXskAppCmd(g *globals, kind xskapp.Kind) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.Uint32Var(&f.queue, "queue", 0, "the first queue `N` to bind a socket to")
-	fl.IntVar(&f.queues, "queues", 1, fmt.Sprintf("bind `N` sockets, to --queue, --queue+1, ..., sharing one UMEM (1 to %d)", xskMaxQueues))
+	fl.IntVar(&f.queues, "queues", 1, "bind `N` sockets, to --queue, --queue+1, ..., sharing one UMEM")
 	fl.BoolVar(&f.copyMode, "copy", false, "bind in copy mode (XDP_COPY), which every driver does (default: zero-copy where the driver can)")
 	fl.BoolVar(&f.zeroCopy, "zerocopy", false, "bind in zero-copy mode (XDP_ZEROCOPY), or fail where the driver cannot")
 	fl.BoolVar(&f.wakeup, "wakeup", false, "bind with XDP_USE_NEED_WAKEUP: make a syscall only when the kernel asks for one")
@@ -135,7 +127,7 @@ func newXskAppCmd(g *globals, kind xskapp.Kind) *cobra.Command {
 	fl.Uint32Var(&f.batch, "batch", 64, "frames a thread moves at a time, `N` from 1 to --ring-size")
 	fl.Uint32Var(&f.frameSize, "frame-size", xsk.DefaultFrameSize, "UMEM frame size in `BYTES`: 2048 or 4096")
 	fl.Uint32Var(&f.frames, "frames", xsk.DefaultNumFrames, "UMEM frames per queue, `N`: at least twice --ring-size (they back the FILL and COMPLETION rings)")
-	fl.Uint32Var(&f.ringSize, "ring-size", xsk.DefaultRingSize, fmt.Sprintf("entries of every ring (RX, TX, FILL, COMPLETION), `N`: a power of two up to %d", xskMaxRingSize))
+	fl.Uint32Var(&f.ringSize, "ring-size", xsk.DefaultRingSize, "entries of every ring (RX, TX, FILL, COMPLETION), `N`: a power of two")
 	fl.DurationVar(&f.busyPoll, "busy-poll", 0, "busy-poll the driver for up to this long per poll, such as 20us (SO_BUSY_POLL with SO_PREFER_BUSY_POLL; default: off)")
 	fl.IntVar(&f.busyPollBudget, "busy-poll-budget", 0, "frames per busy poll, `N` from 1 to 65535 (SO_BUSY_POLL_BUDGET; default: the kernel's, 8); needs --busy-poll")
 	fl.StringVar(&f.xdpMode, "xdp-mode", "native", "attach the redirect program in this XDP `MODE`: native or generic")
@@ -198,12 +190,21 @@ The run: --count, --duration or Ctrl-C ends it. Live statistics every
 
   AF_XDP RX:       1,024 pkts (       512 pps)           61 Kbytes (     0 Mbits/s) period:1.000
          TX:           0 pkts (         0 pps)            0 Kbytes (     0 Mbits/s) period:1.000
-      drops: rx_dropped 0  rx_ring_full 0  fill_ring_empty 0  tx_ring_empty 0  invalid 0/0
+      drops: rx_dropped 0  rx_ring_full 0  fill_ring_empty 0  invalid 0/0
 
 with the totals so far and the rates of the period. The final report
 (stdout) gives the totals, the rates over the time from the first frame to
 the last, the drop counters, per-queue lines, and the bind mode; --json
-prints it as one object. Exit 130 after Ctrl-C (the report first).`
+prints it as one object. Apart from the drops, tx_ring_empty says how
+often the kernel found the TX ring empty: in copy mode every send call
+ends so, and it counts no lost frame. Exit 130 after Ctrl-C (the report
+first).
+
+Drops: rx_dropped counts frames longer than a UMEM frame holds (a
+--frame-size F frame holds F - 256 bytes: the kernel keeps 256 bytes of
+headroom), and in copy mode also those that found the FILL ring empty;
+rx_ring_full and fill_ring_empty count frames the threads did not take in
+time (a larger --ring-size, --batch, more --queues or --busy-poll help).`
 	program := `
 The program: xdpkit's redirect program is attached to IFACE (--xdp-mode
 native, the default, or generic) with a bpf_link for the run: the frames
@@ -243,8 +244,13 @@ and IPv6 neighbour solicitations for the addresses, and ICMPv4 and ICMPv6
 echo requests to them. The reply is written over the request in its UMEM
 frame and sent back out of IFACE. The addresses are IFACE's own (IPv4,
 IPv6, link-local included) unless --addr gives others; the MAC is IFACE's.
-Frames that are no such request are counted and dropped: while it runs,
-IFACE's stack does not see the queues' frames.
+Frames that are no such request are counted ("ignored") and dropped:
+while it runs, IFACE's stack does not see the queues' frames.
+
+Not answered (counted as ignored): fragmented requests (there is no
+reassembly), echo requests to multicast or broadcast addresses, and IPv6
+packets with extension headers (the ICMPv6 message must follow the IPv6
+header). IPv4 options of an echo request are echoed unchanged.
 ` + program + common
 }
 
@@ -295,12 +301,6 @@ func xskConfig(cmd *cobra.Command, kind xskapp.Kind, iface string, f *xskFlags) 
 	default:
 		cfg.Bind = xsk.ModeAuto
 	}
-	if f.queues < 1 || f.queues > xskMaxQueues {
-		return cfg, usagef("--queues %d: give 1 to %d sockets", f.queues, xskMaxQueues)
-	}
-	if last := uint64(f.queue) + uint64(f.queues) - 1; last > math.MaxUint32 {
-		return cfg, usagef("--queue %d with --queues %d goes past queue %d: start lower", f.queue, f.queues, uint32(math.MaxUint32))
-	}
 	if fl.Changed("count") && f.count == 0 {
 		what := "receives"
 		if kind == xskapp.TX {
@@ -314,18 +314,11 @@ func xskConfig(cmd *cobra.Command, kind xskapp.Kind, iface string, f *xskFlags) 
 	if f.interval <= 0 {
 		return cfg, usagef("--interval %v: give a positive period such as 1s or 500ms", f.interval)
 	}
-	if f.frameSize != 2048 && f.frameSize != 4096 {
-		return cfg, usagef("--frame-size %d: UMEM frames are 2048 or 4096 bytes", f.frameSize)
+	if err := checkXskSizes(cmd, iface, f); err != nil {
+		return cfg, err
 	}
-	if f.ringSize == 0 || f.ringSize&(f.ringSize-1) != 0 || f.ringSize > xskMaxRingSize {
-		return cfg, usagef("--ring-size %d: not a power of two from 1 to %d: try %d", f.ringSize, xskMaxRingSize, nextPowerOfTwo(f.ringSize))
-	}
-	if need := 2 * uint64(f.ringSize); uint64(f.frames) < need {
-		return cfg, usagef("--frames %d is too few for the rings: each queue's frames back a FILL and a COMPLETION ring of --ring-size %d entries; give --frames %d or more, or a smaller --ring-size",
-			f.frames, f.ringSize, need)
-	}
-	if f.batch < 1 || f.batch > f.ringSize {
-		return cfg, usagef("--batch %d: give 1 to %d (at most --ring-size)", f.batch, f.ringSize)
+	if last := uint64(f.queue) + uint64(f.queues) - 1; last > math.MaxUint32 {
+		return cfg, usagef("--queue %d with --queues %d goes past queue %d: start lower", f.queue, f.queues, uint32(math.MaxUint32))
 	}
 	if fl.Changed("busy-poll-budget") {
 		switch {
@@ -367,12 +360,46 @@ func xskConfig(cmd *cobra.Command, kind xskapp.Kind, iface string, f *xskFlags) 
 	return cfg, nil
 }
 
-func nextPowerOfTwo(n uint32) uint32 {
-	p := uint32(1)
-	for p < n && p < xskMaxRingSize {
-		p <<= 1
+// xskSizeFlags are the flags of the sizes xskapp.Config.Validate judges,
+// in the order checkXskSizes blames them.
+var xskSizeFlags = []struct {
+	name string
+	set  func(*xskapp.Config, *xskFlags)
+}{
+	{"queues", func(c *xskapp.Config, f *xskFlags) { c.Queues = f.queues }},
+	{"frame-size", func(c *xskapp.Config, f *xskFlags) { c.FrameSize = f.frameSize }},
+	{"ring-size", func(c *xskapp.Config, f *xskFlags) { c.RingSize = f.ringSize }},
+	{"frames", func(c *xskapp.Config, f *xskFlags) { c.FramesPerQueue = f.frames }},
+	{"batch", func(c *xskapp.Config, f *xskFlags) { c.Batch = f.batch }},
+}
+
+// checkXskSizes has xskapp judge the sizes the flags give (and xsk the
+// UMEM's), and names the flag of what they refuse: it validates a
+// configuration of defaults with the flags' values set in one at a time,
+// and blames the first that makes it fail, as in "--ring-size 1000: FILL
+// ring size 1000 is not a power of two ...". xskapp takes 0 for its
+// default; on the command line 0 is a mistake.
+func checkXskSizes(cmd *cobra.Command, iface string, f *xskFlags) error {
+	for _, s := range xskSizeFlags {
+		if fl := cmd.Flags().Lookup(s.name); fl.Value.String() == "0" {
+			return usagef("--%s 0: give a positive number (the default is %s)", s.name, fl.DefValue)
+		}
 	}
-	return p
+	// As rx: tx's frame and ping's responder come later.
+	c := xskapp.Config{Kind: xskapp.RX, Interface: iface}
+	for _, s := range xskSizeFlags {
+		s.set(&c, f)
+		if err := c.Validate(); err != nil {
+			return usageError{cliTextError{msg: fmt.Sprintf("--%s %s: %v", s.name, cmd.Flags().Lookup(s.name).Value, err), err: err}}
+		}
+	}
+	return nil
+}
+
+// xskFrameRoom is what a UMEM frame of frameSize bytes holds of a frame:
+// the rest after the kernel's headroom (xdpkit asks for none of its own).
+func xskFrameRoom(frameSize uint32) int {
+	return int(frameSize) - xsk.PacketHeadroom
 }
 
 // parseXskTemplate checks the template flags of xsk tx with gen's
@@ -426,7 +453,7 @@ func xskFrame(gt *genTemplate, dev *netdev.Device, frameSize uint32) ([]byte, er
 		why += " and 4 bytes of VLAN tag"
 	}
 	fix := "raise the MTU or give a smaller --size"
-	if room := int(frameSize) - xsk.PacketHeadroom; room < limit {
+	if room := xskFrameRoom(frameSize); room < limit {
 		limit = room
 		why = fmt.Sprintf("what a --frame-size %d UMEM frame holds after the kernel's %d bytes of headroom", frameSize, xsk.PacketHeadroom)
 		fix = "give a smaller --size"
@@ -485,24 +512,8 @@ func xskAddrs(dev *netdev.Device, flags []string) ([]netip.Addr, error) {
 	return addrs, nil
 }
 
-// lookupXskIface returns the interface an xsk command binds to, which
-// must exist and be up. It needs no privileges.
-func lookupXskIface(name string) (*netdev.Device, error) {
-	dev, err := netdev.Lookup(name)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%w; \"xdpkit env setup\" makes a veth pair to try AF_XDP on", err)
-		}
-		return nil, caps.Explain(err, caps.NetAdmin)
-	}
-	if !dev.Up {
-		return nil, usagef("interface %s is down: bring it up with \"ip link set %s up\"", dev.Name, dev.Name)
-	}
-	return dev, nil
-}
-
-// prepareXsk checks the command line and the interface, and returns the
-// job to run; it loads and binds nothing.
+// prepareXsk checks the command line, the interface and the privileges,
+// and returns the job to run; it loads and binds nothing.
 func prepareXsk(cmd *cobra.Command, kind xskapp.Kind, iface string, f *xskFlags) (*xskJob, error) {
 	cfg, err := xskConfig(cmd, kind, iface, f)
 	if err != nil {
@@ -519,11 +530,17 @@ func prepareXsk(cmd *cobra.Command, kind xskapp.Kind, iface string, f *xskFlags)
 			return nil, err
 		}
 	}
-	dev, err := lookupXskIface(iface)
+	dev, err := lookupIface(iface, "AF_XDP")
 	if err != nil {
 		return nil, err
 	}
-	job := &xskJob{kind: kind, f: f, dev: dev, hasProg: kind != xskapp.TX && f.xskmap == ""}
+	job := &xskJob{kind: kind, cfg: cfg, f: f, dev: dev, hasProg: kind != xskapp.TX && f.xskmap == ""}
+	// The privileges before the defaults of tx's frame, which read the
+	// veth peer (in another namespace only with CAP_SYS_ADMIN): without
+	// the command's own capabilities, that is what to hear of first.
+	if err := caps.Require(job.caps()...); err != nil {
+		return nil, err
+	}
 	switch kind {
 	case xskapp.TX:
 		if err := gt.complete(dev, false); err != nil {
@@ -533,7 +550,7 @@ func prepareXsk(cmd *cobra.Command, kind xskapp.Kind, iface string, f *xskFlags)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Frame = frame
+		job.cfg.Frame = frame
 		job.what = gt.describe(frame)
 	case xskapp.Ping:
 		if len(dev.MAC) != 6 {
@@ -542,15 +559,14 @@ func prepareXsk(cmd *cobra.Command, kind xskapp.Kind, iface string, f *xskFlags)
 		if job.addrs, err = xskAddrs(dev, f.addrs); err != nil {
 			return nil, err
 		}
-		if cfg.Responder, err = responder.New(responder.Config{MAC: dev.MAC, Addrs: job.addrs}); err != nil {
+		if job.cfg.Responder, err = responder.New(responder.Config{MAC: dev.MAC, Addrs: job.addrs}); err != nil {
 			return nil, usageError{err}
 		}
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := job.cfg.Validate(); err != nil {
 		// The flags' own checks come first; what is left is the library's.
 		return nil, usageError{err}
 	}
-	job.cfg = cfg
 	return job, nil
 }
 

@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdpkit/xdpkit/internal/caps"
 	"github.com/xdpkit/xdpkit/internal/output"
 	"github.com/xdpkit/xdpkit/responder"
+	"github.com/xdpkit/xdpkit/trafficgen"
+	"github.com/xdpkit/xdpkit/xdp"
 	"github.com/xdpkit/xdpkit/xsk"
 	"github.com/xdpkit/xdpkit/xskapp"
 )
@@ -49,6 +53,7 @@ type xskReportJSON struct {
 	TxMbps          float64             `json:"tx_mbps"`
 	TxDropped       uint64              `json:"tx_dropped"`
 	Replies         *xskRepliesJSON     `json:"replies,omitempty"` // ping only
+	Ignored         *uint64             `json:"ignored,omitempty"` // ping only: frames that were no request it answers
 	Socket          xsk.Statistics      `json:"socket"`
 	PerQueue        []xskQueueJSON      `json:"per_queue"`
 	Program         []xsk.QueueCounters `json:"program"` // null without xdpkit's program
@@ -85,6 +90,7 @@ type xskQueueJSON struct {
 	TxPPS         float64         `json:"tx_pps"`
 	TxDropped     uint64          `json:"tx_dropped"`
 	Replies       *xskRepliesJSON `json:"replies,omitempty"`
+	Ignored       *uint64         `json:"ignored,omitempty"`
 	Socket        xsk.Statistics  `json:"socket"`
 }
 
@@ -95,9 +101,6 @@ func runXsk(cmd *cobra.Command, g *globals, kind xskapp.Kind, iface string, f *x
 		return err
 	}
 	need := job.caps()
-	if err := caps.Require(need...); err != nil {
-		return err
-	}
 	app, err := newXskApp(ctx, job.cfg)
 	if err != nil {
 		return explainXskError(err, job, need)
@@ -112,52 +115,27 @@ func runXsk(cmd *cobra.Command, g *globals, kind xskapp.Kind, iface string, f *x
 		return exitStatusError{code: ExitInterrupted}
 	}
 	zc := app.ZeroCopy()
+	for _, w := range xskStartWarnings(job) {
+		fmt.Fprintln(g.stderr, "warning: "+w)
+	}
 	if !f.quiet && !g.json {
 		fmt.Fprintln(g.stderr, xskStartLine(job, zc))
 	}
 
-	type result struct {
-		stats xskapp.Stats
-		err   error
-	}
-	done := make(chan result, 1)
-	go func() {
-		s, err := app.Run(ctx)
-		done <- result{s, err}
-	}()
-	var tick <-chan time.Time
-	if !f.quiet && (output.IsTerminal(g.stderr) || cmd.Flags().Changed("interval")) {
-		t := time.NewTicker(f.interval)
-		defer t.Stop()
-		tick = t.C
-	}
-	var prev xskapp.Stats
-	var res result
-wait:
-	for {
-		select {
-		case res = <-done:
-			break wait
-		case <-tick:
-			s := app.Stats()
-			for _, l := range xskLiveLines(kind, prev, s) {
-				fmt.Fprintln(g.stderr, l)
-			}
-			prev = s
-		}
-	}
+	stats, err := runLive(cmd, g, f.quiet, f.interval, func() (xskapp.Stats, error) { return app.Run(ctx) }, app.Stats,
+		func(prev, s xskapp.Stats) []string { return xskLiveLines(kind, prev, s) })
 	interrupted := ctx.Err() != nil
-	if res.err != nil {
-		return explainXskError(res.err, job, need)
+	if err != nil {
+		return explainXskError(err, job, need)
 	}
-	if err := printXskReport(g, job, res.stats, zc, interrupted); err != nil {
+	if err := printXskReport(g, job, stats, zc, interrupted); err != nil {
 		return err
 	}
 	if interrupted {
 		what := "received"
-		n := res.stats.RxPackets
+		n := stats.RxPackets
 		if kind == xskapp.TX {
-			what, n = "sent", res.stats.TxPackets
+			what, n = "sent", stats.TxPackets
 		}
 		fmt.Fprintf(g.stderr, "xdpkit: interrupted after %d frames %s\n", n, what)
 		return exitStatusError{code: ExitInterrupted}
@@ -186,22 +164,94 @@ func newXskApp(ctx context.Context, cfg xskapp.Config) (*xskapp.App, error) {
 }
 
 // explainXskError adds the CLI's words to an error of xskapp: the flags
-// that fix it, the capabilities to get.
+// that fix it, the capabilities to get. The library words its fixes in its
+// own terms, which may name no flag, a flag, or its API: the CLI's words
+// replace the fix where the library's sentence for it is found, and are
+// added otherwise.
 func explainXskError(err error, job *xskJob, need []caps.Cap) error {
+	msg := err.Error()
+	hint := func(h string) error {
+		if strings.Contains(msg, h) {
+			return err
+		}
+		return cliTextError{msg: msg + h, err: err}
+	}
+	// fix ends msg with fix in place of what follows the last "words"
+	// (which fix begins with), or with sep and fix.
+	fix := func(words, sep, fix string) error {
+		if i := strings.LastIndex(msg, words); i >= 0 {
+			return cliTextError{msg: msg[:i] + fix, err: err}
+		}
+		return cliTextError{msg: msg + sep + fix, err: err}
+	}
+	var sysErr *os.SyscallError
 	switch {
 	case errors.Is(err, xsk.ErrQueueRange):
 		flags := fmt.Sprintf("--queue %d", job.f.queue)
 		if job.f.queues > 1 {
 			flags += fmt.Sprintf(" --queues %d", job.f.queues)
 		}
-		return cliTextError{msg: flags + ": " + err.Error(), err: err}
+		return cliTextError{msg: flags + ": " + msg, err: err}
 	case errors.Is(err, xsk.ErrQueueBusy):
-		return cliTextError{msg: err.Error() + "; or choose another --queue", err: err}
-	case errors.Is(err, ebpf.ErrNotSupported) && strings.Contains(err.Error(), "(--mode generic)"):
+		return hint("; or choose another --queue")
+	case errors.Is(err, xsk.ErrZeroCopyUnsupported):
+		return fix("use copy mode", ": ", "use copy mode (--copy)")
+	case errors.Is(err, os.ErrPermission) && (errors.Is(err, unix.ENOMEM) || errors.Is(err, unix.ENOBUFS)):
+		// The UMEM is over the locked-memory limit (xsk's memlockError).
+		smaller := "use a smaller UMEM: fewer --frames (at least twice --ring-size, so with a smaller --ring-size too)"
+		if job.cfg.FrameSize > 2048 {
+			smaller += " or --frame-size 2048"
+		}
+		smaller += fmt.Sprintf("; it takes --frames x --queues x --frame-size bytes, %s here", xskUmemSize(job.cfg))
+		return fix("use a smaller UMEM", "; or ", smaller)
+	case errors.As(err, &sysErr) && sysErr.Syscall == "mmap" && errors.Is(err, unix.ENOMEM):
+		// No memory for the UMEM at all.
+		return usageError{cliTextError{msg: fmt.Sprintf("%s: the UMEM takes --frames x --queues x --frame-size bytes, %s here: give a smaller --frames",
+			msg, xskUmemSize(job.cfg)), err: err}}
+	case errors.Is(err, ebpf.ErrNotSupported) && strings.Contains(msg, "(--mode generic)"):
 		// xdp words it for xdpkit attach; here the flag is --xdp-mode.
-		return cliTextError{msg: strings.ReplaceAll(err.Error(), "(--mode generic)", "(--xdp-mode generic)"), err: err}
+		return cliTextError{msg: strings.ReplaceAll(msg, "(--mode generic)", "(--xdp-mode generic)"), err: err}
 	}
 	return caps.Explain(err, need...)
+}
+
+// xskUmemSize is the size of the UMEM of cfg, in words.
+func xskUmemSize(cfg xskapp.Config) string {
+	n := uint64(cfg.FramesPerQueue) * uint64(cfg.Queues) * uint64(cfg.FrameSize)
+	if n >= 1<<30 {
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// xskStartWarnings are what may keep frames from the sockets, said before
+// the run: a UMEM frame too small for the MTU, and with --xskmap an
+// interface without an XDP program to redirect into the map.
+func xskStartWarnings(job *xskJob) []string {
+	cfg := job.cfg
+	if cfg.Kind == xskapp.TX {
+		return nil
+	}
+	var warnings []string
+	dev := job.dev
+	room := xskFrameRoom(cfg.FrameSize)
+	if longest := dev.MTU + trafficgen.EthernetHeaderLen; longest > room {
+		fix := "use --frame-size 4096"
+		if cfg.FrameSize >= 4096 {
+			fix = fmt.Sprintf("lower the MTU to %d or less", room-trafficgen.EthernetHeaderLen)
+		}
+		warnings = append(warnings, fmt.Sprintf("%s's MTU %d lets frames of up to %d bytes arrive (%d with a VLAN tag), "+
+			"but a --frame-size %d UMEM frame holds %d (%d bytes of headroom are the kernel's): the kernel drops longer frames (rx_dropped); %s",
+			dev.Name, dev.MTU, longest, longest+4, cfg.FrameSize, room, xsk.PacketHeadroom, fix))
+	}
+	if cfg.XSKMapPin != "" {
+		ifaces, err := xdp.Status(dev.Name)
+		if (err == nil || errors.Is(err, xdp.ErrIncomplete)) && len(ifaces) == 1 && len(ifaces[0].Programs) == 0 {
+			warnings = append(warnings, fmt.Sprintf("%s has no XDP program attached: nothing reaches the sockets until a program "+
+				"that redirects into the XSKMAP %s is attached to it", dev.Name, cfg.XSKMapPin))
+		}
+	}
+	return warnings
 }
 
 // xskBindText says how the sockets are bound: "copy mode", "zero-copy".
@@ -318,15 +368,15 @@ func xskLiveLines(kind xskapp.Kind, prev, s xskapp.Stats) []string {
 		line("       TX:", s.TxPackets, prev.TxPackets, s.TxBytes, prev.TxBytes),
 	}
 	st := s.Socket
-	drops := fmt.Sprintf("%-12s rx_dropped %s  rx_ring_full %s  fill_ring_empty %s  tx_ring_empty %s  invalid %s/%s",
+	drops := fmt.Sprintf("%-12s rx_dropped %s  rx_ring_full %s  fill_ring_empty %s  invalid %s/%s",
 		"      drops:", thousands(st.RxDropped), thousands(st.RxRingFull), thousands(st.RxFillRingEmpty),
-		thousands(st.TxRingEmpty), thousands(st.RxInvalidDescs), thousands(st.TxInvalidDescs))
+		thousands(st.RxInvalidDescs), thousands(st.TxInvalidDescs))
 	if kind == xskapp.Fwd || kind == xskapp.Ping {
 		drops += "  tx_dropped " + thousands(s.TxDropped)
 	}
 	lines = append(lines, drops)
 	if kind == xskapp.Ping {
-		lines = append(lines, fmt.Sprintf("%-12s %s", "    replies:", repliesText(s.Replies, "  ")))
+		lines = append(lines, fmt.Sprintf("%-12s %s  ignored %s", "    replies:", repliesText(s.Replies, "  "), thousands(xskIgnored(s.Counters))))
 	}
 	return lines
 }
@@ -352,16 +402,36 @@ func repliesJSON(r [responder.EchoReplyV6 + 1]uint64) *xskRepliesJSON {
 	}
 }
 
-// xskRate is frames per second over active.
-func xskRate(n uint64, active time.Duration) float64 {
-	if active <= 0 {
+// xskIgnored is how many frames ping received that were no request it
+// answers: Replies counts every answer, those the TX ring had no room
+// for (TxDropped) too.
+func xskIgnored(c xskapp.Counters) uint64 {
+	var answered uint64
+	for _, n := range c.Replies {
+		answered += n
+	}
+	if answered > c.RxPackets {
 		return 0
 	}
-	return float64(n) / active.Seconds()
+	return c.RxPackets - answered
 }
 
+// socketDrops are the frames the kernel dropped for a socket (in copy mode
+// rx_dropped counts those that found the FILL ring empty too).
 func socketDrops(st xsk.Statistics) uint64 {
 	return st.RxDropped + st.RxRingFull + st.RxInvalidDescs + st.TxInvalidDescs
+}
+
+// xskTooLong estimates how many of the frames the kernel dropped for the
+// sockets were longer than a UMEM frame holds: rx_dropped, less, in copy
+// mode, the frames it also counts there for an empty FILL ring (one
+// fill_ring_empty each). In zero-copy mode an empty FILL ring is the
+// driver's business and fill_ring_empty counts no drops.
+func xskTooLong(st xsk.Statistics, zc bool) uint64 {
+	if zc {
+		return st.RxDropped
+	}
+	return st.RxDropped - min(st.RxDropped, st.RxFillRingEmpty)
 }
 
 // printXskReport prints the final report, human or JSON, and warns on
@@ -396,6 +466,8 @@ func printXskReport(g *globals, job *xskJob, s xskapp.Stats, zc, interrupted boo
 		}
 		if kind == xskapp.Ping {
 			j.Replies = repliesJSON(s.Replies)
+			ignored := xskIgnored(s.Counters)
+			j.Ignored = &ignored
 			for _, a := range job.addrs {
 				j.Addrs = append(j.Addrs, a.String())
 			}
@@ -407,6 +479,8 @@ func printXskReport(g *globals, job *xskJob, s xskapp.Stats, zc, interrupted boo
 				TxPackets: q.TxPackets, TxBytes: q.TxBytes, TxPPS: q.TxPPS(), TxDropped: q.TxDropped, Socket: q.Socket}
 			if kind == xskapp.Ping {
 				qj.Replies = repliesJSON(q.Replies)
+				ignored := xskIgnored(q.Counters)
+				qj.Ignored = &ignored
 			}
 			j.PerQueue = append(j.PerQueue, qj)
 		}
@@ -417,11 +491,26 @@ func printXskReport(g *globals, job *xskJob, s xskapp.Stats, zc, interrupted boo
 		printXskHuman(g.stdout, job, s, zc, interrupted)
 	}
 
-	if n := socketDrops(s.Socket); n > 0 && kind != xskapp.TX {
-		st := s.Socket
-		fmt.Fprintf(g.stderr, "warning: the kernel dropped %d frames for the sockets (rx_dropped %d, rx_ring_full %d, fill_ring_empty %d, invalid descriptors %d/%d): "+
-			"the threads did not keep up; try a larger --ring-size, --frames or --batch, more --queues, or --busy-poll\n",
-			n, st.RxDropped, st.RxRingFull, st.RxFillRingEmpty, st.RxInvalidDescs, st.TxInvalidDescs)
+	st := s.Socket
+	if kind != xskapp.TX && st.RxRingFull+st.RxFillRingEmpty > 0 {
+		fmt.Fprintf(g.stderr, "warning: the threads did not keep up: the kernel found the RX ring full %d times (rx_ring_full) "+
+			"and the FILL ring empty %d times (fill_ring_empty); try a larger --ring-size, --frames or --batch, more --queues, or --busy-poll\n",
+			st.RxRingFull, st.RxFillRingEmpty)
+	}
+	if n := xskTooLong(st, zc); kind != xskapp.TX && n > 0 {
+		room := xskFrameRoom(cfg.FrameSize)
+		fix := "use --frame-size 4096"
+		if cfg.FrameSize >= 4096 {
+			fix = fmt.Sprintf("frames over %d bytes cannot reach the sockets: lower the sender's MTU", room)
+		}
+		fmt.Fprintf(g.stderr, "warning: the kernel dropped %d frames longer than a UMEM frame holds (rx_dropped %d): "+
+			"a --frame-size %d frame holds %d bytes (%d - %d of the kernel's headroom); %s\n",
+			n, st.RxDropped, cfg.FrameSize, room, cfg.FrameSize, xsk.PacketHeadroom, fix)
+	}
+	if st.RxInvalidDescs+st.TxInvalidDescs > 0 {
+		fmt.Fprintf(g.stderr, "warning: the kernel refused %d RX and %d TX descriptors as invalid (rx_invalid_descs, tx_invalid_descs): "+
+			"xdpkit gave it addresses or lengths outside the UMEM; please report it\n",
+			st.RxInvalidDescs, st.TxInvalidDescs)
 	}
 	if kind != xskapp.RX && s.TxDropped > 0 {
 		fmt.Fprintf(g.stderr, "warning: %d frames were not sent back: the TX ring was full; try a larger --ring-size\n", s.TxDropped)
@@ -442,7 +531,7 @@ func printXskHuman(w io.Writer, job *xskJob, s xskapp.Stats, zc, interrupted boo
 		end = " (interrupted)"
 	}
 	fmt.Fprintf(w, "%s: xsk %s on %s ran %v%s\n", cfg.Interface, kind, xskQueuesText(cfg), s.Elapsed.Round(time.Millisecond), end)
-	counts := func(n, bytes uint64, active time.Duration) string {
+	counts := func(n, bytes uint64, pps float64, active time.Duration) string {
 		s := fmt.Sprintf("%d frames (%d bytes)", n, bytes)
 		if n == 0 {
 			return "0 frames"
@@ -452,23 +541,28 @@ func printXskHuman(w io.Writer, job *xskJob, s xskapp.Stats, zc, interrupted boo
 			return s + " in one batch: no rate"
 		}
 		return fmt.Sprintf("%s in %v: %s, %.1f Mbit/s", s, active.Round(time.Microsecond),
-			rateText(xskRate(n, active)), mbps(bytes, active))
+			rateText(pps), mbps(bytes, active))
 	}
 	if kind != xskapp.TX {
-		fmt.Fprintf(w, "  received  %s\n", counts(s.RxPackets, s.RxBytes, s.Active))
+		fmt.Fprintf(w, "  received  %s\n", counts(s.RxPackets, s.RxBytes, s.RxPPS(), s.Active))
 	}
 	if kind != xskapp.RX {
-		fmt.Fprintf(w, "  sent      %s\n", counts(s.TxPackets, s.TxBytes, s.Active))
+		fmt.Fprintf(w, "  sent      %s\n", counts(s.TxPackets, s.TxBytes, s.TxPPS(), s.Active))
 	}
 	if kind == xskapp.Ping {
 		fmt.Fprintf(w, "  replies   %s\n", repliesText(s.Replies, ", "))
+		fmt.Fprintf(w, "  ignored   %d frames that were not requests\n", xskIgnored(s.Counters))
 	}
 	if kind == xskapp.Fwd || kind == xskapp.Ping {
 		fmt.Fprintf(w, "  not sent  %d frames (the TX ring was full)\n", s.TxDropped)
 	}
 	st := s.Socket
-	fmt.Fprintf(w, "  drops     rx_dropped %d, rx_ring_full %d, fill_ring_empty %d, tx_ring_empty %d, invalid descriptors rx %d tx %d\n",
-		st.RxDropped, st.RxRingFull, st.RxFillRingEmpty, st.TxRingEmpty, st.RxInvalidDescs, st.TxInvalidDescs)
+	fmt.Fprintf(w, "  drops     rx_dropped %d, rx_ring_full %d, fill_ring_empty %d, invalid descriptors rx %d tx %d\n",
+		st.RxDropped, st.RxRingFull, st.RxFillRingEmpty, st.RxInvalidDescs, st.TxInvalidDescs)
+	if kind != xskapp.RX {
+		// Not a drop: in copy mode every send call ends at an empty ring.
+		fmt.Fprintf(w, "  tx ring   found empty %d times by the kernel (tx_ring_empty; not drops)\n", st.TxRingEmpty)
+	}
 	switch {
 	case job.hasProg:
 		var parts []string
@@ -512,7 +606,7 @@ func printXskHuman(w io.Writer, job *xskJob, s xskapp.Stats, zc, interrupted boo
 				parts = append(parts, fmt.Sprintf("tx %d frames, %s", q.TxPackets, rateText(q.TxPPS())))
 			}
 			if kind == xskapp.Ping {
-				parts = append(parts, "replies "+repliesText(q.Replies, ", "))
+				parts = append(parts, "replies "+repliesText(q.Replies, ", "), fmt.Sprintf("%d ignored", xskIgnored(q.Counters)))
 			}
 			if n := socketDrops(q.Socket); n > 0 {
 				parts = append(parts, fmt.Sprintf("%d dropped by the kernel", n))

@@ -18,33 +18,18 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 
 	"github.com/xdpkit/xdpkit/internal/testutil"
 	"github.com/xdpkit/xdpkit/netenv"
 	"github.com/xdpkit/xdpkit/xsk"
 )
 
-// xskEnv sets up a veth pair for an xsk test, with a name of its own.
-func xskEnv(t *testing.T, spec netenv.Spec) *netenv.Env {
-	t.Helper()
+// xskSpec is spec with a name of an xsk test's own, for testutil.NewEnv
+// or, where frames are counted, testutil.NewQuietEnv.
+func xskSpec(spec netenv.Spec) netenv.Spec {
 	spec.Name = testutil.UniqueName("x")[:netenv.MaxNameLen]
-	return testutil.NewEnv(t, spec)
-}
-
-// quietEnv sets up an env whose ends send each other nothing of their
-// own: IPv4 only, and IPv6 off on both ends (an end without IPv6
-// addresses still sends MLD reports from its link-local address), so
-// that a count of frames is exact.
-func quietEnv(t *testing.T, spec netenv.Spec) *netenv.Env {
-	t.Helper()
-	spec.NoIPv6 = true
-	env := xskEnv(t, spec)
-	for _, end := range []netenv.End{env.Outer, env.Inner} {
-		if out, err := end.Exec(context.Background(), "sysctl", "-qw", "net.ipv6.conf."+end.Interface+".disable_ipv6=1"); err != nil {
-			t.Fatalf("disable IPv6 on %s: %v\n%s", end.Interface, err, out)
-		}
-	}
-	return env
+	return spec
 }
 
 // hasXDP reports whether the interface of end has an XDP program, by
@@ -122,11 +107,19 @@ type xskBackground struct {
 // and kills it when t ends if it still runs.
 func startXdpkit(t *testing.T, end netenv.End, args ...string) *xskBackground {
 	t.Helper()
+	return startCommand(t, end, nil, args...)
+}
+
+// startCommand is startXdpkit with the binary run by the command prefix,
+// such as setpriv and its flags.
+func startCommand(t *testing.T, end netenv.End, prefix []string, args ...string) *xskBackground {
+	t.Helper()
 	bg := &xskBackground{args: args, done: make(chan struct{})}
-	bg.cmd = end.Command(context.Background(), append([]string{testutil.BuildCLI(t)}, args...)...)
+	argv := append(append(append([]string{}, prefix...), testutil.BuildCLI(t)), args...)
+	bg.cmd = end.Command(context.Background(), argv...)
 	bg.cmd.Stdout, bg.cmd.Stderr = &bg.stdout, &bg.stderr
 	if err := bg.cmd.Start(); err != nil {
-		t.Fatalf("start xdpkit %v: %v", args, err)
+		t.Fatalf("start %v: %v", argv, err)
 	}
 	go func() {
 		bg.err = bg.cmd.Wait()
@@ -192,48 +185,6 @@ func (bg *xskBackground) wait(t *testing.T) cliResult {
 	return cliResult{bg.stdout.String(), bg.stderr.String(), code}
 }
 
-// xskReport is the --json report of an xsk command.
-type xskReport struct {
-	App            string   `json:"app"`
-	Interface      string   `json:"interface"`
-	Queues         []uint32 `json:"queues"`
-	BindMode       string   `json:"bind_mode"`
-	BindRequested  string   `json:"bind_requested"`
-	ZeroCopy       bool     `json:"zero_copy"`
-	NeedWakeup     bool     `json:"need_wakeup"`
-	XDPMode        *string  `json:"xdp_mode"`
-	FrameSize      uint32   `json:"frame_size"`
-	FramesPerQueue uint32   `json:"frames_per_queue"`
-	RingSize       uint32   `json:"ring_size"`
-	Batch          uint32   `json:"batch"`
-	ElapsedSeconds float64  `json:"elapsed_s"`
-	ActiveSeconds  float64  `json:"active_s"`
-	RxPackets      uint64   `json:"rx_packets"`
-	RxBytes        uint64   `json:"rx_bytes"`
-	RxPPS          float64  `json:"rx_pps"`
-	TxPackets      uint64   `json:"tx_packets"`
-	TxBytes        uint64   `json:"tx_bytes"`
-	TxPPS          float64  `json:"tx_pps"`
-	TxDropped      uint64   `json:"tx_dropped"`
-	Replies        *struct {
-		ARPReply              uint64 `json:"arp_reply"`
-		NeighborAdvertisement uint64 `json:"neighbor_advertisement"`
-		EchoReplyV4           uint64 `json:"echo_reply_v4"`
-		EchoReplyV6           uint64 `json:"echo_reply_v6"`
-	} `json:"replies"`
-	Socket   xsk.Statistics `json:"socket"`
-	PerQueue []struct {
-		Queue     uint32         `json:"queue"`
-		RxPackets uint64         `json:"rx_packets"`
-		TxPackets uint64         `json:"tx_packets"`
-		Socket    xsk.Statistics `json:"socket"`
-	} `json:"per_queue"`
-	Program     []xsk.QueueCounters `json:"program"`
-	Interrupted bool                `json:"interrupted"`
-	Count       uint64              `json:"count"`
-	FrameLen    int                 `json:"frame_len"`
-}
-
 // xskReportFields are the fields every --json report has.
 var xskReportFields = []string{"app", "interface", "queues", "bind_mode", "bind_requested", "zero_copy", "need_wakeup",
 	"busy_poll", "xdp_mode", "frame_size", "frames_per_queue", "ring_size", "batch", "elapsed_s", "active_s",
@@ -242,7 +193,7 @@ var xskReportFields = []string{"app", "interface", "queues", "bind_mode", "bind_
 
 // parseXskReport parses a --json report: one object on one line, with
 // every field, rates over active_s.
-func parseXskReport(t *testing.T, out string) xskReport {
+func parseXskReport(t *testing.T, out string) xskReportJSON {
 	t.Helper()
 	if strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("want one line of JSON:\n%s", out)
@@ -256,7 +207,7 @@ func parseXskReport(t *testing.T, out string) xskReport {
 			t.Errorf("no %q in %s", f, out)
 		}
 	}
-	var r xskReport
+	var r xskReportJSON
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
@@ -285,46 +236,41 @@ func socketDropCount(s xsk.Statistics) uint64 {
 // and a message that names the flag and the fix, and leaves no program on
 // the interface.
 func TestXskBadInput(t *testing.T) {
-	env := xskEnv(t, netenv.Spec{})
+	env := testutil.NewEnv(t, xskSpec(netenv.Spec{}))
 	iface := env.Outer.Interface
 	rx := func(extra ...string) []string { return append([]string{"xsk", "rx", iface, "-d", "100ms"}, extra...) }
 	tx := func(extra ...string) []string { return append([]string{"xsk", "tx", iface, "-n", "10"}, extra...) }
 
 	// A pinned map that is not an XSKMAP.
-	testutil.RequireBPFFS(t, "/sys/fs/bpf")
-	arr, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer arr.Close()
-	arrPin := filepath.Join("/sys/fs/bpf", testutil.UniqueName("xkarr"))
-	if err := arr.Pin(arrPin); err != nil {
-		t.Fatal(err)
-	}
-	defer arr.Unpin()
+	arrPin := pinNewMap(t, ebpf.Array, "xkarr")
 
 	cases := []genCase{
 		{"no interface", []string{"xsk", "rx"}, 2, []string{"accepts 1 arg"}},
 		{"unknown interface", []string{"xsk", "rx", "xk-nosuch0"}, 5, []string{`interface "xk-nosuch0" not found`, "xdpkit env setup"}},
 		{"unknown interface, ping", []string{"xsk", "ping", "xk-nosuch0"}, 5, []string{`interface "xk-nosuch0" not found`}},
 		{"copy and zerocopy", rx("--copy", "--zerocopy"), 2, []string{"--copy with --zerocopy: give one of them, or neither"}},
-		{"frame size 3000", rx("--frame-size", "3000"), 2, []string{"--frame-size 3000: UMEM frames are 2048 or 4096 bytes"}},
-		{"ring size 1000", rx("--ring-size", "1000"), 2, []string{"--ring-size 1000: not a power of two", "try 1024"}},
-		{"ring size 0", rx("--ring-size", "0"), 2, []string{"--ring-size 0: not a power of two"}},
-		{"too few frames", rx("--frames", "1000"), 2, []string{"--frames 1000 is too few for the rings", "--ring-size 2048", "give --frames 4096 or more"}},
-		{"too few frames for smaller rings", rx("--ring-size", "512", "--frames", "1000"), 2, []string{"give --frames 1024 or more"}},
+		{"frame size 3000", rx("--frame-size", "3000"), 2, []string{"--frame-size 3000: ", "use 2048 or 4096"}},
+		{"frame size 0", rx("--frame-size", "0"), 2, []string{"--frame-size 0: give a positive number (the default is 4096)"}},
+		{"ring size 1000", rx("--ring-size", "1000"), 2, []string{"--ring-size 1000: ", "not a power of two", "try 1024"}},
+		{"ring size 0", rx("--ring-size", "0"), 2, []string{"--ring-size 0: give a positive number (the default is 2048)"}},
+		{"ring size too big", rx("--ring-size", "4194304"), 2, []string{"--ring-size 4194304: ", "not a power of two between 1 and "}},
+		{"too few frames", rx("--frames", "1000"), 2, []string{"--frames 1000: ", "too small for the rings", "2048-entry FILL ring", "use 4096 frames or more"}},
+		{"too few frames for smaller rings", rx("--ring-size", "512", "--frames", "1000"), 2, []string{"--frames 1000: ", "use 1024 frames or more"}},
+		{"rings too big for the frames", rx("--ring-size", "4096"), 2, []string{"--ring-size 4096: ", "use 8192 frames or more"}},
+		{"frames 0", rx("--frames", "0"), 2, []string{"--frames 0: give a positive number"}},
 		{"pps on rx", rx("--pps", "1000"), 2, []string{"--pps applies to xsk tx only", "drop --pps"}},
 		{"pps on fwd", []string{"xsk", "fwd", iface, "--pps", "10"}, 2, []string{"--pps applies to xsk tx only"}},
 		{"pps 0 on tx", tx("--pps", "0"), 2, []string{"--pps 0 sends nothing"}},
 		{"queue out of range", rx("--queue", "5"), 2, []string{"--queue 5: queue 5 is out of range", iface + " has 1 queue"}},
 		{"queues out of range", rx("--queues", "2"), 2, []string{"--queue 0 --queues 2: queue 1 is out of range"}},
 		{"queue out of range, tx", tx("--queue", "3"), 2, []string{"--queue 3: queue 3 is out of range"}},
-		{"queues 0", rx("--queues", "0"), 2, []string{"--queues 0: give 1 to 1024"}},
+		{"queues 0", rx("--queues", "0"), 2, []string{"--queues 0: give a positive number"}},
+		{"queues too many", rx("--queues", "2000"), 2, []string{"--queues 2000: ", "use 1 to 1024"}},
 		{"negative queue", rx("--queue", "-1"), 2, []string{"--queue -1: not a valid number"}},
-		{"zero-copy on veth", rx("--zerocopy"), 4, []string{"does not support zero-copy", "--copy"}},
-		{"zero-copy on veth, tx", tx("--zerocopy"), 4, []string{"does not support zero-copy", "--copy"}},
-		{"batch 0", rx("--batch", "0"), 2, []string{"--batch 0: give 1 to 2048"}},
-		{"batch over the ring", rx("--ring-size", "64", "--frames", "128", "--batch", "65"), 2, []string{"--batch 65: give 1 to 64 (at most --ring-size)"}},
+		{"zero-copy on veth", rx("--zerocopy"), 4, []string{"does not support zero-copy", "use copy mode (--copy)"}},
+		{"zero-copy on veth, tx", tx("--zerocopy"), 4, []string{"does not support zero-copy", "use copy mode (--copy)"}},
+		{"batch 0", rx("--batch", "0"), 2, []string{"--batch 0: give a positive number"}},
+		{"batch over the ring", rx("--ring-size", "64", "--frames", "128", "--batch", "65"), 2, []string{"--batch 65: ", "use at most 64"}},
 		{"count 0", rx("--count", "0"), 2, []string{"--count 0 receives nothing"}},
 		{"duration 0", rx("--duration", "0s"), 2, []string{"--duration 0s: give a positive duration"}},
 		{"interval 0", rx("--interval", "0s"), 2, []string{"--interval 0s: give a positive period"}},
@@ -358,11 +304,36 @@ func TestXskBadInput(t *testing.T) {
 		})
 	}
 
+	// The flag is named once, whether the library's words name it or not.
+	t.Run("zero-copy hint once", func(t *testing.T) {
+		res := runXdpkit(t, false, rx("--zerocopy")...)
+		if n := strings.Count(res.stderr, "--copy"); n != 1 {
+			t.Errorf("--copy %d times:\n%s", n, res.stderr)
+		}
+	})
+
+	// A UMEM larger than memory and swap together: mmap refuses it at
+	// once, unless the kernel overcommits always (then MAP_POPULATE would
+	// call the OOM killer: not tried).
+	t.Run("UMEM beyond memory", func(t *testing.T) {
+		const frames = 100_000_000
+		if !mmapRefuses(t, frames*xsk.DefaultFrameSize) {
+			t.Skip("the kernel may overcommit a UMEM of that size")
+		}
+		checkGenCase(t, false, genCase{"enomem", rx("--frames", fmt.Sprint(frames)), 2,
+			[]string{"allocating a ", "cannot allocate memory", "give a smaller --frames"}})
+		requireNoXDP(t, env.Outer)
+	})
+
 	t.Run("unprivileged", func(t *testing.T) {
 		for _, tc := range []genCase{
 			{"rx", rx(), 3, []string{"CAP_NET_RAW", "CAP_BPF", "CAP_NET_ADMIN"}},
 			{"ping", []string{"xsk", "ping", iface, "-d", "100ms"}, 3, []string{"CAP_NET_RAW"}},
 			{"tx", tx("--dst-addr", env.Inner.IPv4.Addr().String()), 3, []string{"CAP_NET_RAW"}},
+			// The default destination is the veth peer's address, in a
+			// namespace only CAP_SYS_ADMIN enters: the missing
+			// capabilities of the command come first.
+			{"tx, default destination", tx(), 3, []string{"this needs CAP_NET_RAW: "}},
 			// Flags are checked first: exit 2 without privileges too.
 			{"bad flags", rx("--frame-size", "3000"), 2, []string{"--frame-size 3000"}},
 			{"unknown interface", []string{"xsk", "rx", "xk-nosuch0"}, 5, []string{"not found"}},
@@ -403,11 +374,55 @@ func TestXskBadInput(t *testing.T) {
 	requireNoXDP(t, env.Outer)
 }
 
+// pinNewMap makes a map of one 4-byte entry of typ, pins it in
+// /sys/fs/bpf under a name of its own beginning with prefix, and returns
+// the path; the map and its pin go when t ends.
+func pinNewMap(t *testing.T, typ ebpf.MapType, prefix string) string {
+	t.Helper()
+	testutil.RequireBPFFS(t, "/sys/fs/bpf")
+	m, err := ebpf.NewMap(&ebpf.MapSpec{Type: typ, KeySize: 4, ValueSize: 4, MaxEntries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	pin := filepath.Join("/sys/fs/bpf", testutil.UniqueName(prefix))
+	if err := m.Pin(pin); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Unpin() })
+	return pin
+}
+
+// mmapRefuses reports whether the kernel refuses an anonymous mapping of
+// size bytes at once: its overcommit policy is the heuristic (0) or
+// strict (2) one, and size is more than memory and swap together.
+func mmapRefuses(t *testing.T, size uint64) bool {
+	t.Helper()
+	policy, err := os.ReadFile("/proc/sys/vm/overcommit_memory")
+	if err != nil || strings.TrimSpace(string(policy)) == "1" {
+		return false
+	}
+	meminfo, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return false
+	}
+	var total uint64
+	for _, line := range strings.Split(string(meminfo), "\n") {
+		var kib uint64
+		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kib); err == nil {
+			total += kib << 10
+		} else if _, err := fmt.Sscanf(line, "SwapTotal: %d kB", &kib); err == nil {
+			total += kib << 10
+		}
+	}
+	return total > 0 && size > total
+}
+
 // TestXskPing: xsk ping on the outer end answers the inner end's ARP,
 // neighbour solicitations and echo requests, IPv4 and IPv6; Ctrl-C ends
 // it with the report and exit 130, and nothing stays attached.
 func TestXskPing(t *testing.T) {
-	env := xskEnv(t, netenv.Spec{})
+	env := testutil.NewEnv(t, xskSpec(netenv.Spec{}))
 	bg := startXdpkit(t, env.Outer, "xsk", "ping", env.Outer.Interface, "--interval", "200ms", "--duration", "12s")
 	bg.waitStderr(t, env.Outer.Interface+": xsk ping on queue 0, copy mode")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -433,6 +448,7 @@ func TestXskPing(t *testing.T) {
 	r.want(t, ExitInterrupted, bg.args...)
 	for _, re := range []string{
 		`(?m)^  replies   arp-reply [1-9]\d*, neighbor-advertisement [1-9]\d*, echo-reply-v4 3, echo-reply-v6 3$`,
+		`(?m)^  ignored   \d+ frames that were not requests$`,
 		`(?m)^` + regexp.QuoteMeta(env.Outer.Interface) + `: xsk ping on queue 0 ran .* \(interrupted\)$`,
 		`(?m)^  program   xdpkit's redirect program \(native mode\): queue 0: [1-9]\d* redirected`,
 		`(?m)^  bind      copy mode \(zero-copy not active`,
@@ -441,7 +457,7 @@ func TestXskPing(t *testing.T) {
 			t.Errorf("report lacks %s:\n%s", re, r.stdout)
 		}
 	}
-	for _, w := range []string{"AF_XDP RX:", "       TX:", "period:0.2", "      drops: rx_dropped 0", "    replies: arp-reply", "interrupted after"} {
+	for _, w := range []string{"AF_XDP RX:", "       TX:", "period:0.2", "      drops: rx_dropped 0", "    replies: arp-reply", "  ignored ", "interrupted after"} {
 		if !strings.Contains(r.stderr, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 		}
@@ -455,7 +471,7 @@ func TestXskPing(t *testing.T) {
 // rx's provides; from the inner namespace gen cannot see the outer end
 // (its namespace has no name), so the destination is given.
 func TestXskRxCount(t *testing.T) {
-	env := quietEnv(t, netenv.Spec{})
+	env := testutil.NewQuietEnv(t, xskSpec(netenv.Spec{}))
 	const n = 10000
 	bg := startXdpkit(t, env.Outer, "xsk", "rx", env.Outer.Interface, "--count", fmt.Sprint(n), "--json", "--duration", "10s")
 	waitXDP(t, env.Outer, bg)
@@ -512,7 +528,7 @@ func rxPackets(t *testing.T, end netenv.End) uint64 {
 // TestXskTx: xsk tx --count N from the outer end: the inner end receives
 // N frames, built by gen's template flags.
 func TestXskTx(t *testing.T) {
-	env := quietEnv(t, netenv.Spec{})
+	env := testutil.NewQuietEnv(t, xskSpec(netenv.Spec{}))
 	const n = 20000
 	before := rxPackets(t, env.Inner)
 	// To another host's MAC, so that the inner stack, which drops them,
@@ -536,7 +552,8 @@ func TestXskTx(t *testing.T) {
 	args = []string{"xsk", "tx", env.Outer.Interface, "--count", "100", "--proto", "icmp", "--size", "100", "--pps", "2000", "--ttl", "9"}
 	res = runXdpkit(t, false, args...)
 	out := res.want(t, 0, args...)
-	if !strings.Contains(out, "  sent      100 frames (10000 bytes) in ") {
+	if !strings.Contains(out, "  sent      100 frames (10000 bytes) in ") || !strings.Contains(out, "  tx ring   found empty ") ||
+		strings.Contains(out, "tx_ring_empty 0,") {
 		t.Errorf("report:\n%s", out)
 	}
 	want := fmt.Sprintf("sending icmp %s > %s, 100-byte frames, %s > %s (", env.Outer.IPv4.Addr(), env.Inner.IPv4.Addr(), env.Outer.MAC, env.Inner.MAC)
@@ -559,7 +576,7 @@ func TestXskTx(t *testing.T) {
 // TestXskFwd: frames sent from the inner end come back to it with their
 // MACs swapped.
 func TestXskFwd(t *testing.T) {
-	env := quietEnv(t, netenv.Spec{})
+	env := testutil.NewQuietEnv(t, xskSpec(netenv.Spec{}))
 	const n = 50
 	bg := startXdpkit(t, env.Outer, "xsk", "fwd", env.Outer.Interface, "--count", fmt.Sprint(n), "--json", "--duration", "10s")
 	waitXDP(t, env.Outer, bg)
@@ -610,7 +627,7 @@ func netMAC(b []byte) string {
 // TestXskJSON: the --json report of a run on two queues with every
 // socket option set, and the live lines on stderr (--interval given).
 func TestXskJSON(t *testing.T) {
-	env := quietEnv(t, netenv.Spec{Queues: 2})
+	env := testutil.NewQuietEnv(t, xskSpec(netenv.Spec{Queues: 2}))
 	args := []string{"xsk", "rx", env.Outer.Interface, "--queues", "2", "--duration", "500ms", "--interval", "100ms", "--json",
 		"--copy", "--wakeup", "--batch", "32", "--frame-size", "2048", "--frames", "1024", "--ring-size", "512",
 		"--busy-poll", "20us", "--busy-poll-budget", "16", "--xdp-mode", "generic"}
@@ -625,17 +642,11 @@ func TestXskJSON(t *testing.T) {
 	if r.ElapsedSeconds < 0.5 || r.ElapsedSeconds > 2 {
 		t.Errorf("elapsed %vs for --duration 500ms", r.ElapsedSeconds)
 	}
-	var busy struct {
-		BusyPoll *struct {
-			TimeoutUS int64 `json:"timeout_us"`
-			Budget    int   `json:"budget"`
-		} `json:"busy_poll"`
-	}
-	if err := json.Unmarshal([]byte(res.stdout), &busy); err != nil || busy.BusyPoll == nil || busy.BusyPoll.TimeoutUS != 20 || busy.BusyPoll.Budget != 16 {
+	if bp := r.BusyPoll; bp == nil || bp.TimeoutUS != 20 || bp.Budget != 16 {
 		t.Errorf("busy_poll: %s", res.stdout)
 	}
 	lines := regexp.MustCompile(`(?m)^AF_XDP RX: +[\d,]+ pkts \( +[\d,]+ pps\) +[\d,]+ Kbytes \( +[\d,]+ Mbits/s\) period:0\.\d{3}$`).FindAllString(res.stderr, -1)
-	if len(lines) < 3 || !strings.Contains(res.stderr, "      drops: rx_dropped 0  rx_ring_full 0") {
+	if len(lines) < 3 || !strings.Contains(res.stderr, "      drops: rx_dropped 0  rx_ring_full 0") || strings.Contains(res.stderr, "tx_ring_empty") {
 		t.Errorf("want a live line every 100ms on stderr:\n%s", res.stderr)
 	}
 	requireNoXDP(t, env.Outer)
@@ -652,7 +663,7 @@ func TestXskJSON(t *testing.T) {
 	args = []string{"xsk", "ping", env.Outer.Interface, "--duration", "100ms", "--json", "--addr", "10.99.0.1,10.99.0.2"}
 	res = runXdpkit(t, false, args...)
 	r = parseXskReport(t, res.want(t, 0, args...))
-	if r.Replies == nil || !strings.Contains(res.stdout, `"addrs":["10.99.0.1","10.99.0.2"]`) {
+	if r.Replies == nil || r.Ignored == nil || *r.Ignored != r.RxPackets || !strings.Contains(res.stdout, `"addrs":["10.99.0.1","10.99.0.2"]`) {
 		t.Errorf("ping report: %s", res.stdout)
 	}
 }
@@ -663,7 +674,19 @@ func TestXskJSON(t *testing.T) {
 // in place.
 func TestXskXSKMap(t *testing.T) {
 	testutil.RequireBPFFS(t, "/sys/fs/bpf")
-	env := quietEnv(t, netenv.Spec{})
+	env := testutil.NewQuietEnv(t, xskSpec(netenv.Spec{}))
+
+	// Without a program on the interface, nothing would reach the
+	// sockets: the run says so at the start.
+	lonePin := pinNewMap(t, ebpf.XSKMap, "xklone")
+	args := []string{"xsk", "rx", env.Outer.Interface, "--xskmap", lonePin, "-d", "100ms", "-q"}
+	res := runXdpkit(t, false, args...)
+	res.want(t, 0, args...)
+	if want := "warning: " + env.Outer.Interface + " has no XDP program attached: nothing reaches the sockets until a program " +
+		"that redirects into the XSKMAP " + lonePin + " is attached"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+	}
+
 	prog, err := xsk.AttachProgram(env.Outer.Interface, xsk.ProgramOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -689,8 +712,11 @@ func TestXskXSKMap(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res := bg.wait(t)
+	res = bg.wait(t)
 	out := res.want(t, 0, bg.args...)
+	if strings.Contains(res.stderr, "warning") {
+		t.Errorf("stderr: %s", res.stderr)
+	}
 	for _, w := range []string{fmt.Sprintf("  received  %d frames (%d bytes)", n, 60*n), "  program   your own, through the XSKMAP " + pin} {
 		if !strings.Contains(out, w) {
 			t.Errorf("report lacks %q:\n%s", w, out)
@@ -702,5 +728,83 @@ func TestXskXSKMap(t *testing.T) {
 	c, err := prog.Counters()
 	if err != nil || len(c) != 1 || c[0].Redirected != n {
 		t.Errorf("the program redirected %+v (%v), want %d", c, err, n)
+	}
+}
+
+// TestXskCapabilities: the capabilities the error message of xsk rx names
+// are all it needs (the redirect program loads without CAP_PERFMON).
+// Without CAP_IPC_LOCK the UMEM must fit under RLIMIT_MEMLOCK: one that
+// does not is refused with exit 3, naming the flags that make it smaller.
+func TestXskCapabilities(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		testutil.SkipOrFail(t, "setpriv (util-linux) is needed to run with given capabilities: %v", err)
+	}
+	env := testutil.NewEnv(t, xskSpec(netenv.Spec{}))
+	// Those of the message of TestXskBadInput/unprivileged/rx.
+	const caps = "+net_raw,+bpf,+net_admin"
+	setpriv := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+		"--inh-caps=-all," + caps, "--ambient-caps=" + caps, "--bounding-set=-all," + caps}
+
+	bg := startCommand(t, env.Outer, setpriv, "xsk", "rx", env.Outer.Interface, "-d", "300ms", "--frames", "1024", "--ring-size", "512")
+	res := bg.wait(t)
+	res.want(t, 0, bg.args...)
+	if !strings.Contains(res.stdout, "xsk rx on queue 0 ran ") {
+		t.Errorf("report:\n%s", res.stdout)
+	}
+	requireNoXDP(t, env.Outer)
+
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &rl); err != nil {
+		t.Fatal(err)
+	}
+	const umem = xsk.DefaultNumFrames * xsk.DefaultFrameSize // 16 MiB
+	if rl.Cur >= umem {
+		t.Skipf("RLIMIT_MEMLOCK %d holds the default UMEM of %d bytes", rl.Cur, umem)
+	}
+	bg = startCommand(t, env.Outer, setpriv, "xsk", "rx", env.Outer.Interface, "-d", "300ms")
+	res = bg.wait(t)
+	res.want(t, ExitPermission, bg.args...)
+	for _, w := range []string{"locked-memory limit", "--frames", "--ring-size", "--frame-size 2048", "16 MiB here"} {
+		if !strings.Contains(res.stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, res.stderr)
+		}
+	}
+	requireNoXDP(t, env.Outer)
+}
+
+// TestXskFrameTooLong: with an MTU longer than a UMEM frame holds, the
+// run warns at the start, and the frames the kernel drops for their
+// length are said to be too long, not missed by slow threads.
+func TestXskFrameTooLong(t *testing.T) {
+	env := testutil.NewQuietEnv(t, xskSpec(netenv.Spec{MTU: 3000}))
+	bg := startXdpkit(t, env.Outer, "xsk", "rx", env.Outer.Interface, "--frame-size", "2048", "--count", "1", "--duration", "10s", "-q")
+	waitXDP(t, env.Outer, bg)
+	const etherType = 0x88b5
+	sock := testutil.OpenPacketSocket(t, env.Inner, etherType)
+	// A frame too long for a 2048-byte UMEM frame (1792 bytes after the
+	// headroom), then one that fits and ends the run.
+	for _, size := range []int{2500, 60} {
+		f := make([]byte, size)
+		copy(f[0:6], env.Outer.MAC)
+		copy(f[6:12], env.Inner.MAC)
+		binary.BigEndian.PutUint16(f[12:], etherType)
+		if err := sock.Send(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := bg.wait(t)
+	res.want(t, 0, bg.args...)
+	for _, w := range []string{
+		"warning: " + env.Outer.Interface + "'s MTU 3000 lets frames of up to 3014 bytes arrive (3018 with a VLAN tag), but a --frame-size 2048 UMEM frame holds 1792",
+		"warning: the kernel dropped 1 frames longer than a UMEM frame holds (rx_dropped 1): a --frame-size 2048 frame holds 1792 bytes",
+		"use --frame-size 4096",
+		"  drops     rx_dropped 1, rx_ring_full 0, fill_ring_empty 0,",
+	} {
+		if !strings.Contains(res.stderr+res.stdout, w) {
+			t.Errorf("output lacks %q:\nstdout: %s\nstderr: %s", w, res.stdout, res.stderr)
+		}
+	}
+	if strings.Contains(res.stderr, "did not keep up") {
+		t.Errorf("stderr blames slowness:\n%s", res.stderr)
 	}
 }
