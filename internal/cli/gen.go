@@ -139,27 +139,66 @@ most ` + strconv.Itoa(trafficgen.MaxFrameLen) + ` (what one live-frames page hol
 			return runGenTemplate(cmd, g, proto, args[0], &tf, &rf)
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&tf.srcMAC, "src-mac", "", "source `MAC` (default: IFACE's; see Addresses above for --redirect-to and --action pass)")
-	fl.StringVar(&tf.dstMAC, "dst-mac", "", "destination `MAC` (default: the neighbour entry of --dst-addr, else the veth peer's MAC, else ff:ff:ff:ff:ff:ff)")
-	fl.StringVar(&tf.srcAddr, "src-addr", "", "source `ADDR`, range A-B or CIDR (default: IFACE's address of the family)")
-	fl.StringVar(&tf.dstAddr, "dst-addr", "", "destination `ADDR` (default: the veth peer's address of the family)")
-	fl.BoolVarP(&tf.ipv6, "ipv6", "6", false, "send IPv6 when no address says the family (default: IPv4 if IFACE has an IPv4 address)")
-	if proto != trafficgen.ICMP {
-		fl.StringVar(&tf.srcPort, "src-port", strconv.Itoa(genDefaultSrcPort), "source `PORT` or range P-Q")
-		fl.StringVar(&tf.dstPort, "dst-port", strconv.Itoa(genDefaultDstPort), "destination `PORT` or range P-Q")
-		fl.IntVar(&tf.dynPorts, "dyn-ports", 0, "vary the destination port over `N` values from --dst-port")
-	}
-	fl.IntVar(&tf.size, "size", 0, fmt.Sprintf("frame length in `BYTES` without the FCS, 60 to the MTU + 14 and at most %d "+
-		"(default 60, or the headers' length when longer: TCP over IPv6 is 74)", trafficgen.MaxFrameLen))
-	fl.IntVar(&tf.ttl, "ttl", 64, "IPv4 TTL / IPv6 hop limit, `N` from 1 to 255")
-	fl.IntVar(&tf.hopLimit, "hop-limit", 64, "the same as --ttl: `N` from 1 to 255")
+	tcpFlags := ""
 	if proto == trafficgen.TCP {
-		fl.StringVar(&tf.tcpFlags, "tcp-flags", "S", "TCP `FLAGS`: letters of FSRPAUEC (FIN SYN RST PSH ACK URG ECE CWR), such as SA, or none")
+		tcpFlags = "TCP `FLAGS`: "
 	}
-	fl.IntVar(&tf.vlan, "vlan", 0, "add an 802.1Q tag with this VLAN `ID`, 1 to 4094")
+	addTemplateFlags(cmd, &tf, templateFlagSet{
+		srcMAC:   "source `MAC` (default: IFACE's; see Addresses above for --redirect-to and --action pass)",
+		ports:    proto != trafficgen.ICMP,
+		ranges:   true,
+		tcpFlags: tcpFlags,
+		size: fmt.Sprintf("frame length in `BYTES` without the FCS, 60 to the MTU + 14 and at most %d "+
+			"(default 60, or the headers' length when longer: TCP over IPv6 is 74)", trafficgen.MaxFrameLen),
+	})
 	addGenRunFlags(cmd, &rf)
 	return cmd
+}
+
+// templateFlagSet says which of the template flags a command takes, and
+// the help texts that differ between commands.
+type templateFlagSet struct {
+	srcMAC, size string
+	// ports adds --src-port and --dst-port; ranges lets addresses and
+	// ports be ranges and adds --dyn-ports.
+	ports, ranges bool
+	// tcpFlags, when not empty, adds --tcp-flags with this start of its
+	// help.
+	tcpFlags string
+}
+
+// addTemplateFlags adds the flags parseTemplate reads into tf.
+func addTemplateFlags(cmd *cobra.Command, tf *genTemplateFlags, set templateFlagSet) {
+	fl := cmd.Flags()
+	rangeHelp := func(what string) string {
+		if set.ranges {
+			return what + " or range P-Q"
+		}
+		return what
+	}
+	fl.StringVar(&tf.srcMAC, "src-mac", "", set.srcMAC)
+	fl.StringVar(&tf.dstMAC, "dst-mac", "", "destination `MAC` (default: the neighbour entry of --dst-addr, else the veth peer's MAC, else ff:ff:ff:ff:ff:ff)")
+	if set.ranges {
+		fl.StringVar(&tf.srcAddr, "src-addr", "", "source `ADDR`, range A-B or CIDR (default: IFACE's address of the family)")
+	} else {
+		fl.StringVar(&tf.srcAddr, "src-addr", "", "source `ADDR` (default: IFACE's address of the family)")
+	}
+	fl.StringVar(&tf.dstAddr, "dst-addr", "", "destination `ADDR` (default: the veth peer's address of the family)")
+	fl.BoolVarP(&tf.ipv6, "ipv6", "6", false, "send IPv6 when no address says the family (default: IPv4 if IFACE has an IPv4 address)")
+	if set.ports {
+		fl.StringVar(&tf.srcPort, "src-port", strconv.Itoa(genDefaultSrcPort), rangeHelp("UDP or TCP source `PORT`"))
+		fl.StringVar(&tf.dstPort, "dst-port", strconv.Itoa(genDefaultDstPort), rangeHelp("UDP or TCP destination `PORT`"))
+	}
+	if set.ports && set.ranges {
+		fl.IntVar(&tf.dynPorts, "dyn-ports", 0, "vary the destination port over `N` values from --dst-port")
+	}
+	fl.IntVar(&tf.size, "size", 0, set.size)
+	fl.IntVar(&tf.ttl, "ttl", 64, "IPv4 TTL / IPv6 hop limit, `N` from 1 to 255")
+	fl.IntVar(&tf.hopLimit, "hop-limit", 64, "the same as --ttl: `N` from 1 to 255")
+	if set.tcpFlags != "" {
+		fl.StringVar(&tf.tcpFlags, "tcp-flags", "S", set.tcpFlags+"letters of FSRPAUEC (FIN SYN RST PSH ACK URG ECE CWR), such as SA, or none")
+	}
+	fl.IntVar(&tf.vlan, "vlan", 0, "add an 802.1Q tag with this VLAN `ID`, 1 to 4094")
 }
 
 func genTemplateExample(name string) string {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
@@ -159,21 +158,14 @@ func newXskAppCmd(g *globals, kind xskapp.Kind) *cobra.Command {
 // there are no flows (one frame is sent over and over), so no
 // --dyn-ports.
 func addXskTemplateFlags(cmd *cobra.Command, tf *genTemplateFlags) {
-	fl := cmd.Flags()
-	fl.StringVar(&tf.srcMAC, "src-mac", "", "source `MAC` (default: IFACE's)")
-	fl.StringVar(&tf.dstMAC, "dst-mac", "", "destination `MAC` (default: the neighbour entry of --dst-addr, else the veth peer's MAC, else ff:ff:ff:ff:ff:ff)")
-	fl.StringVar(&tf.srcAddr, "src-addr", "", "source `ADDR` (default: IFACE's address of the family)")
-	fl.StringVar(&tf.dstAddr, "dst-addr", "", "destination `ADDR` (default: the veth peer's address of the family)")
-	fl.BoolVarP(&tf.ipv6, "ipv6", "6", false, "send IPv6 when no address says the family (default: IPv4 if IFACE has an IPv4 address)")
-	fl.StringVar(&tf.srcPort, "src-port", strconv.Itoa(genDefaultSrcPort), "UDP or TCP source `PORT`")
-	fl.StringVar(&tf.dstPort, "dst-port", strconv.Itoa(genDefaultDstPort), "UDP or TCP destination `PORT`")
-	fl.IntVar(&tf.size, "size", 0, fmt.Sprintf("frame length in `BYTES` without the FCS, 60 to the MTU + 14 and at most %d "+
-		"(and what a --frame-size frame holds after the kernel's %d bytes of headroom; "+
-		"default 60, or the headers' length when longer: TCP over IPv6 is 74)", trafficgen.MaxFrameLen, xsk.PacketHeadroom))
-	fl.IntVar(&tf.ttl, "ttl", 64, "IPv4 TTL / IPv6 hop limit, `N` from 1 to 255")
-	fl.IntVar(&tf.hopLimit, "hop-limit", 64, "the same as --ttl: `N` from 1 to 255")
-	fl.StringVar(&tf.tcpFlags, "tcp-flags", "S", "with --proto tcp, the TCP `FLAGS`: letters of FSRPAUEC (FIN SYN RST PSH ACK URG ECE CWR), such as SA, or none")
-	fl.IntVar(&tf.vlan, "vlan", 0, "add an 802.1Q tag with this VLAN `ID`, 1 to 4094")
+	addTemplateFlags(cmd, tf, templateFlagSet{
+		srcMAC:   "source `MAC` (default: IFACE's)",
+		ports:    true,
+		tcpFlags: "with --proto tcp, the TCP `FLAGS`: ",
+		size: fmt.Sprintf("frame length in `BYTES` without the FCS, 60 to the MTU + 14 and at most %d "+
+			"(and what a --frame-size frame holds after the kernel's %d bytes of headroom; "+
+			"default 60, or the headers' length when longer: TCP over IPv6 is 74)", trafficgen.MaxFrameLen, xsk.PacketHeadroom),
+	})
 }
 
 func xskLong(kind xskapp.Kind) string {
