@@ -183,10 +183,12 @@ func (w *worker) claim(rx *xsk.RxRing, n uint32) uint32 {
 	return n
 }
 
-// idle is called when the rings had nothing to do: it spins a while,
-// then sleeps in poll until frames arrive.
+// idle is called when the rings had nothing to do: it wakes the kernel
+// for RX when the socket needs that (need_wakeup and the FILL ring asks,
+// or busy polling: Socket.WakeRX decides), spins a while, then sleeps in
+// poll until frames arrive.
 func (w *worker) idle(tx bool) error {
-	if w.a.cfg.BusyPoll != nil {
+	if !tx && (w.a.cfg.NeedWakeup || w.a.cfg.BusyPoll != nil) {
 		if err := w.sock.WakeRX(); err != nil {
 			return err
 		}
@@ -219,11 +221,6 @@ func (w *worker) receive() error {
 			break
 		}
 		if n == 0 {
-			if w.a.cfg.NeedWakeup && fill.NeedsWakeup() {
-				if err := w.sock.WakeRX(); err != nil {
-					return err
-				}
-			}
 			if err := w.idle(false); err != nil {
 				return err
 			}
@@ -300,7 +297,7 @@ func (w *worker) reply() error {
 			} else {
 				m, kind := w.resp.Answer(data[:cap(data)], len(data))
 				if kind == responder.None {
-					w.pool.Put(w.umem.Chunk(d.Addr))
+					w.pool.Put(d.Addr)
 					continue
 				}
 				w.l.replies.Add(kind)
@@ -308,7 +305,7 @@ func (w *worker) reply() error {
 			}
 			if sent == tgot {
 				w.l.txDropped++
-				w.pool.Put(w.umem.Chunk(d.Addr))
+				w.pool.Put(d.Addr)
 				continue
 			}
 			tx.Set(ti+sent, xsk.Desc{Addr: d.Addr, Len: length})
